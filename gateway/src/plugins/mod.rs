@@ -1,0 +1,1 @@
+//! Kong's plugins: one folder each.

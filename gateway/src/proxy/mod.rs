@@ -1,0 +1,3 @@
+//! Routing and relaying requests to upstreams.
+
+pub mod router;

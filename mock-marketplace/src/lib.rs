@@ -1,0 +1,1 @@
+//! The marketplace mock: REST API and MCP server.
