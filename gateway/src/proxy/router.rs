@@ -26,3 +26,7 @@ impl Router {
         Router { _routes: config.routes.clone() }
     }
 }
+// TEMPORARY
+impl Router {
+    pub fn find(&self, _m: &str, _h: Option<&str>, _p: &str, _hd: &actix_web::http::header::HeaderMap) -> Option<RouteMatch<'_>> { None }
+}

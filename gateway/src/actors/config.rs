@@ -1,0 +1,150 @@
+//! The config actor owns the configuration. It loads the declarative file, validates it, builds a
+//! snapshot and swaps it in; requests only ever load the current snapshot. It polls the file for
+//! changes: load → validate → swap, and a bad file keeps the last good configuration serving, is
+//! logged with its reason once, and raises the `kong_gateway_config_reload_failed` gauge.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use arc_swap::ArcSwap;
+
+use crate::config::{self, Config, ConfigError};
+use crate::plugins::chain::Deps;
+use crate::proxy::snapshot::Snapshot;
+use crate::telemetry::names;
+
+/// The snapshot cell shared with every proxy worker.
+pub type SnapshotCell = Arc<ArcSwap<Snapshot>>;
+
+pub struct ConfigActor {
+    file: Option<PathBuf>,
+    cell: SnapshotCell,
+    deps: Deps,
+    poll: Duration,
+    /// Hash of the last file content tried, applied or not, so a bad file is reported once.
+    last_seen: Option<u64>,
+    last_error: Option<String>,
+}
+
+/// Builds the first snapshot synchronously, so a bad file at start-up stops the process.
+pub fn initial_snapshot(file: Option<&PathBuf>, deps: &Deps) -> Result<SnapshotCell, ConfigError> {
+    let config = match file {
+        Some(path) => config::load_file(path)?,
+        None => Config::default(),
+    };
+    let snapshot = Snapshot::build(config, 1, deps)?;
+    metrics::gauge!(names::CONFIG_VERSION).set(1.0);
+    metrics::gauge!(names::CONFIG_RELOAD_FAILED).set(0.0);
+    Ok(Arc::new(ArcSwap::from_pointee(snapshot)))
+}
+
+/// Ask for a check now; answers the version served afterwards, or why the file was refused.
+#[derive(Message)]
+#[rtype(result = "Result<u64, String>")]
+pub struct Reload;
+
+impl ConfigActor {
+    pub fn new(file: Option<PathBuf>, cell: SnapshotCell, deps: Deps, poll: Duration) -> Self {
+        let last_seen = file.as_ref().and_then(|f| std::fs::read(f).ok()).map(|b| hash(&b));
+        ConfigActor { file, cell, deps, poll, last_seen, last_error: None }
+    }
+
+    pub fn start_supervised(self) -> Addr<ConfigActor> {
+        Supervisor::start(move |_| self)
+    }
+
+    /// Reads the file; applies it when its content changed since the last attempt.
+    fn check(&mut self) -> Result<u64, String> {
+        let Some(path) = self.file.clone() else {
+            return Ok(self.cell.load().version);
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                let reason = format!("{}: {e}", path.display());
+                self.refused(reason.clone());
+                return Err(reason);
+            }
+        };
+        let digest = hash(&bytes);
+        if self.last_seen == Some(digest) {
+            return match &self.last_error {
+                Some(reason) => Err(reason.clone()),
+                None => Ok(self.cell.load().version),
+            };
+        }
+        self.last_seen = Some(digest);
+        match self.apply(&bytes) {
+            Ok(version) => Ok(version),
+            Err(e) => {
+                let reason = format!("{}: {e}", path.display());
+                self.refused(reason.clone());
+                Err(reason)
+            }
+        }
+    }
+
+    fn apply(&mut self, bytes: &[u8]) -> Result<u64, ConfigError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ConfigError::new("(file)", format!("not UTF-8: {e}")))?;
+        let config = config::parse_str(text, &|k| std::env::var(k).ok(), now())?;
+        let version = self.cell.load().version + 1;
+        let snapshot = Snapshot::build(config, version, &self.deps)?;
+        self.cell.store(Arc::new(snapshot));
+        self.last_error = None;
+        metrics::gauge!(names::CONFIG_VERSION).set(version as f64);
+        metrics::gauge!(names::CONFIG_RELOAD_FAILED).set(0.0);
+        metrics::counter!(names::CONFIG_RELOADS, "result" => "applied").increment(1);
+        tracing::info!(version, "declarative configuration applied");
+        Ok(version)
+    }
+
+    fn refused(&mut self, reason: String) {
+        if self.last_error.as_deref() != Some(reason.as_str()) {
+            tracing::error!(%reason, "declarative configuration refused; the previous one keeps serving");
+            metrics::counter!(names::CONFIG_RELOADS, "result" => "rejected").increment(1);
+        }
+        metrics::gauge!(names::CONFIG_RELOAD_FAILED).set(1.0);
+        self.last_error = Some(reason);
+    }
+}
+
+impl Actor for ConfigActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if self.file.is_some() {
+            ctx.run_interval(self.poll, |this, _| {
+                let _ = this.check();
+            });
+        }
+    }
+}
+
+impl Supervised for ConfigActor {}
+
+impl Handler<Reload> for ConfigActor {
+    type Result = Result<u64, String>;
+
+    fn handle(&mut self, _: Reload, _ctx: &mut Self::Context) -> Self::Result {
+        self.check()
+    }
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// Epoch seconds, for entity timestamps.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

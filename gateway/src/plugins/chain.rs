@@ -1,0 +1,103 @@
+//! The plugin trait with Kong's phases, and the per-route chains built from configuration.
+//!
+//! One instance of a plugin name runs for a request: the most specific wins (route+service >
+//! route > service > global). Different plugins run by priority, highest first, so key-auth
+//! (1250) authenticates before ai-mcp-proxy (820) and log plugins (≤ 13) see every section.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use bytes::Bytes;
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use super::context::{Ctx, ProxyRequest};
+use crate::config::model::{Config, Plugin as PluginEntity, Route};
+use crate::config::ConfigError;
+use crate::telemetry::sink::LogSender;
+
+/// A plugin instance. Every phase defaults to doing nothing.
+pub trait Plugin: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+
+    /// Kong's priority: higher runs first.
+    fn priority(&self) -> i32;
+
+    /// Before the upstream is called; `Err` answers the client at once.
+    fn access<'a>(
+        &'a self,
+        _ctx: &'a mut Ctx,
+        _req: &'a mut ProxyRequest,
+    ) -> LocalBoxFuture<'a, Result<(), HttpResponse>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// When the upstream's response head arrived (`ctx.status`, `ctx.response_headers`).
+    fn header_filter(&self, _ctx: &mut Ctx) {}
+
+    /// For each response chunk as it is relayed.
+    fn body_filter(&self, _ctx: &mut Ctx, _chunk: &Bytes) {}
+
+    /// After the response ended (or was cut): add to the log record or emit it.
+    fn log(&self, _ctx: &mut Ctx, _record: &mut serde_json::Map<String, serde_json::Value>) {}
+}
+
+/// What building a plugin may need besides its configuration.
+#[derive(Clone)]
+pub struct Deps {
+    pub logs: LogSender,
+}
+
+/// The plugins that run for one route, in priority order.
+#[derive(Default)]
+pub struct Chain {
+    pub plugins: Vec<Arc<dyn Plugin>>,
+}
+
+/// Builds every enabled plugin once, then the chain of each route.
+pub fn build_chains(
+    config: &Config,
+    deps: &Deps,
+) -> Result<HashMap<Uuid, Arc<Chain>>, ConfigError> {
+    let mut built: Vec<(&PluginEntity, Arc<dyn Plugin>)> = Vec::new();
+    for (i, entity) in config.plugins.iter().enumerate() {
+        if !entity.enabled || entity.consumer.is_some() {
+            continue;
+        }
+        let plugin = super::instantiate(entity, deps)
+            .map_err(|e| ConfigError::new(format!("plugins[{i}].{}", e.path), e.message))?;
+        built.push((entity, plugin));
+    }
+    Ok(config
+        .routes
+        .iter()
+        .map(|route| (route.id, Arc::new(chain_for(route, &built))))
+        .collect())
+}
+
+fn chain_for(route: &Route, built: &[(&PluginEntity, Arc<dyn Plugin>)]) -> Chain {
+    let mut best: HashMap<&str, (u8, &Arc<dyn Plugin>)> = HashMap::new();
+    for (entity, plugin) in built {
+        let Some(rank) = specificity(entity, route) else {
+            continue;
+        };
+        let slot = best.entry(entity.name.as_str()).or_insert((rank, plugin));
+        if rank > slot.0 {
+            *slot = (rank, plugin);
+        }
+    }
+    let mut plugins: Vec<Arc<dyn Plugin>> = best.into_values().map(|(_, p)| p.clone()).collect();
+    plugins.sort_by_key(|p| (std::cmp::Reverse(p.priority()), p.name()));
+    Chain { plugins }
+}
+
+/// How specific a plugin is for a route, or `None` when it does not apply to it.
+fn specificity(entity: &PluginEntity, route: &Route) -> Option<u8> {
+    match (entity.route, entity.service) {
+        (Some(r), Some(s)) => (r == route.id && Some(s) == route.service).then_some(3),
+        (Some(r), None) => (r == route.id).then_some(2),
+        (None, Some(s)) => (Some(s) == route.service).then_some(1),
+        (None, None) => Some(0),
+    }
+}

@@ -1,0 +1,47 @@
+//! file-log (priority 9): appends each request's log record as one JSON line to `path`. The
+//! write happens on the telemetry actor; the request only enqueues the line.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::context::Ctx;
+use super::{Deps, Plugin};
+use crate::config::ConfigError;
+use crate::telemetry::sink::{LogSender, Target};
+
+#[derive(Debug, Deserialize)]
+struct Settings {
+    path: PathBuf,
+}
+
+pub struct FileLog {
+    target: Target,
+    logs: LogSender,
+}
+
+impl FileLog {
+    pub fn new(config: &Value, deps: &Deps) -> Result<Self, ConfigError> {
+        let settings: Settings = super::settings(config)?;
+        Ok(FileLog { target: Target::File(settings.path), logs: deps.logs.clone() })
+    }
+}
+
+impl Plugin for FileLog {
+    fn name(&self) -> &'static str {
+        "file-log"
+    }
+
+    fn priority(&self) -> i32 {
+        9
+    }
+
+    fn log(&self, _ctx: &mut Ctx, record: &mut Map<String, Value>) {
+        match serde_json::to_string(record) {
+            Ok(line) => self.logs.send(self.target.clone(), Arc::from(line)),
+            Err(e) => tracing::error!(error = %e, "log record not serializable"),
+        }
+    }
+}

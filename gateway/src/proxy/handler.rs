@@ -1,0 +1,157 @@
+//! One proxied request, start to end: load the snapshot, route, run the access phase, send
+//! upstream, relay the response. Gateway-originated answers (404, 5xx, plugin exits) still go
+//! through the log phase, as in Kong.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Extensions;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::headers::{self, Forwarded};
+use super::relay::{self, Finish};
+use super::upstream::Upstreams;
+use crate::actors::config::SnapshotCell;
+use crate::error::ProxyError;
+use crate::plugins::context::{Ctx, ProxyRequest, RequestBody};
+use crate::telemetry::record::RequestFacts;
+
+/// Shared by every proxy worker.
+pub struct ProxyState {
+    pub snapshot: SnapshotCell,
+}
+
+pub async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ProxyState>,
+    upstreams: web::Data<Upstreams>,
+) -> HttpResponse {
+    let received = Instant::now();
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let snapshot = state.snapshot.load_full();
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    let Some(found) = snapshot.router.find(req.method().as_str(), host, req.path(), req.headers())
+    else {
+        return ProxyError::NoRoute.response(&request_id);
+    };
+    let route = found.route.clone();
+    let service = found.service.cloned();
+    let upstream_path = found.upstream_path;
+    let stripped = route.strip_path.then_some(found.matched_path);
+    let chain = snapshot.chain(route.id);
+
+    let client_ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let listen_port = req.app_config().local_addr().port();
+    let client_host = host.map(headers::host_only).unwrap_or("").to_string();
+    let facts = RequestFacts::capture(&req, listen_port, &[]);
+    let mut upstream_headers = headers::end_to_end(req.headers());
+    upstream_headers.remove(header::HOST);
+    headers::add_forwarded(
+        &mut upstream_headers,
+        &Forwarded {
+            client_ip: &client_ip,
+            host: &client_host,
+            port: listen_port,
+            path: req.path(),
+            prefix: stripped.as_deref(),
+            request_id: &request_id,
+        },
+    );
+    let mut ctx = Ctx {
+        request_id,
+        received,
+        started_at_ms: epoch_ms(),
+        snapshot,
+        route,
+        service,
+        consumer: None,
+        groups: Vec::new(),
+        credential: None,
+        client_ip,
+        upstream_uri: String::new(),
+        upstream_sent: None,
+        upstream_head: None,
+        status: 0,
+        response_headers: HeaderMap::new(),
+        response_size: 0,
+        request_size: request_length(&req).unwrap_or(0),
+        failure: None,
+        extensions: Extensions::new(),
+    };
+    let mut preq = ProxyRequest {
+        body: request_body(&req, payload.into_inner()),
+        query: req.query_string().to_string(),
+        headers: upstream_headers,
+        http: req,
+    };
+    for plugin in &chain.plugins {
+        if let Err(response) = plugin.access(&mut ctx, &mut preq).await {
+            return exit(Finish { ctx, chain, facts }, response);
+        }
+    }
+    let Some(service) = ctx.service.clone() else {
+        let response = ProxyError::NoService.response(&ctx.request_id);
+        return exit(Finish { ctx, chain, facts }, response);
+    };
+    ctx.upstream_uri = if preq.query.is_empty() {
+        upstream_path.clone()
+    } else {
+        format!("{upstream_path}?{}", preq.query)
+    };
+    let preserved_host = ctx.route.preserve_host.then(|| {
+        preq.http.headers().get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
+    });
+    ctx.upstream_sent = Some(Instant::now());
+    match upstreams.send(&service, &upstream_path, preserved_host.flatten().as_deref(), preq).await {
+        Ok(response) => relay::respond(Finish { ctx, chain, facts }, response),
+        Err(e) => {
+            tracing::warn!(error = %e, reason = e.reason(), service = service.label(), "upstream request failed");
+            let response = e.response(&ctx.request_id);
+            exit(Finish { ctx, chain, facts }, response)
+        }
+    }
+}
+
+/// A response the gateway made itself: recorded like any other, then logged.
+fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
+    finish.ctx.status = response.status().as_u16();
+    finish.ctx.response_headers = response.headers().clone();
+    if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body()) {
+        finish.ctx.response_size = n;
+    }
+    finish.log();
+    response
+}
+
+/// The client's body: none, or a stream relayed as it arrives.
+fn request_body(req: &HttpRequest, payload: actix_web::dev::Payload) -> RequestBody {
+    let chunked = req
+        .headers()
+        .get(header::TRANSFER_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+    match request_length(req) {
+        Some(0) if !chunked => RequestBody::Empty,
+        Some(n) if !chunked => RequestBody::Stream { payload, length: Some(n) },
+        _ if chunked => RequestBody::Stream { payload, length: None },
+        _ => RequestBody::Empty,
+    }
+}
+
+fn request_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Keeps the type of the shared state nameable by the server module.
+pub type SharedState = Arc<ProxyState>;

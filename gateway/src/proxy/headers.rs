@@ -1,0 +1,147 @@
+//! Header rules of a reverse proxy: what is hop-by-hop, and what the gateway adds upstream.
+
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// Headers that describe one connection, never forwarded as such (RFC 9110 §7.6.1).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A copy of `headers` without hop-by-hop headers, those the `Connection` header names, and
+/// `Content-Length` (the relay sets it from the body it sends).
+pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers.iter() {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n) || n == "content-length" || named.iter().any(|c| c == n) {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    out
+}
+
+/// What the gateway knows about the client connection, for `X-Forwarded-*`.
+pub struct Forwarded<'a> {
+    pub client_ip: &'a str,
+    pub host: &'a str,
+    pub port: u16,
+    pub path: &'a str,
+    /// The prefix `strip_path` removed, if any.
+    pub prefix: Option<&'a str>,
+    pub request_id: &'a str,
+}
+
+/// Adds Kong's upstream headers. The client's `X-Forwarded-For` is extended, the others are
+/// set from this connection (no proxy in front is trusted by default, as in Kong).
+pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(prior) if !prior.is_empty() => format!("{prior}, {}", f.client_ip),
+        _ => f.client_ip.to_string(),
+    };
+    set(headers, "x-forwarded-for", &xff);
+    set(headers, "x-forwarded-proto", "http");
+    set(headers, "x-forwarded-host", f.host);
+    set(headers, "x-forwarded-port", &f.port.to_string());
+    set(headers, "x-forwarded-path", f.path);
+    match f.prefix {
+        Some(prefix) if !prefix.is_empty() => set(headers, "x-forwarded-prefix", prefix),
+        _ => {
+            headers.remove("x-forwarded-prefix");
+        }
+    }
+    set(headers, "x-real-ip", f.client_ip);
+    set(headers, "x-kong-request-id", f.request_id);
+}
+
+/// Sets a header, skipping values that are not valid header text (never panics on input).
+pub fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// The host part of a `Host` header value (without the port).
+pub fn host_only(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_once(']').map(|(h, _)| &host[..h.len() + 1]).unwrap_or(host);
+    }
+    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_hop_by_hop_and_connection_named() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("connection", "keep-alive, x-secret-hop"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("te", "trailers"),
+            ("proxy-authorization", "Basic x"),
+            ("x-secret-hop", "1"),
+            ("content-length", "3"),
+            ("authorization", "Bearer t"),
+            ("mcp-session-id", "abc"),
+            ("mcp-param-region", "eu"),
+        ] {
+            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        let out = end_to_end(&h);
+        let mut names: Vec<_> = out.keys().map(|k| k.as_str().to_string()).collect();
+        names.sort();
+        assert_eq!(names, ["authorization", "mcp-param-region", "mcp-session-id"]);
+    }
+
+    #[test]
+    fn forwarded_extends_xff_and_sets_the_rest() {
+        let mut h = HeaderMap::new();
+        set(&mut h, "x-forwarded-for", "10.0.0.1");
+        set(&mut h, "x-forwarded-proto", "https");
+        add_forwarded(
+            &mut h,
+            &Forwarded {
+                client_ip: "127.0.0.1",
+                host: "example.test",
+                port: 8000,
+                path: "/marketplace/users",
+                prefix: Some("/marketplace"),
+                request_id: "rid",
+            },
+        );
+        let get = |k: &str| h.get(k).unwrap().to_str().unwrap().to_string();
+        assert_eq!(get("x-forwarded-for"), "10.0.0.1, 127.0.0.1");
+        assert_eq!(get("x-forwarded-proto"), "http");
+        assert_eq!(get("x-forwarded-host"), "example.test");
+        assert_eq!(get("x-forwarded-port"), "8000");
+        assert_eq!(get("x-forwarded-path"), "/marketplace/users");
+        assert_eq!(get("x-forwarded-prefix"), "/marketplace");
+        assert_eq!(get("x-real-ip"), "127.0.0.1");
+        assert_eq!(get("x-kong-request-id"), "rid");
+    }
+
+    #[test]
+    fn host_without_port() {
+        assert_eq!(host_only("example.test:8000"), "example.test");
+        assert_eq!(host_only("example.test"), "example.test");
+        assert_eq!(host_only("[::1]:8000"), "[::1]");
+    }
+}

@@ -1,0 +1,162 @@
+//! The response side: the upstream body relayed chunk by chunk as it arrives (never buffered),
+//! each chunk shown to the plugins' `body_filter`, an idle read timeout between chunks, and the
+//! log phase run exactly once — at the end of the body, on an upstream error, or when the client
+//! goes away (dropping the stream drops the upstream connection too).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use actix_web::body::SizedStream;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage, HttpResponse, HttpResponseBuilder};
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio::time::Sleep;
+
+use super::headers;
+use crate::plugins::chain::Chain;
+use crate::plugins::context::Ctx;
+use crate::telemetry::record::{self, RequestFacts};
+
+type UpstreamBody = actix_web::dev::Payload;
+
+/// Everything the log phase needs, carried to the end of the response.
+pub struct Finish {
+    pub ctx: Ctx,
+    pub chain: Arc<Chain>,
+    pub facts: RequestFacts,
+}
+
+impl Finish {
+    /// Runs every plugin's `log` phase over the Kong-shaped record.
+    pub fn log(mut self) {
+        let mut record = record::build(&self.ctx, &self.facts);
+        for plugin in &self.chain.plugins {
+            plugin.log(&mut self.ctx, &mut record);
+        }
+    }
+}
+
+/// Turns the upstream response into the client's, streaming its body.
+pub fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpResponse {
+    let ctx = &mut finish.ctx;
+    ctx.upstream_head = Some(Instant::now());
+    ctx.status = upstream.status().as_u16();
+    ctx.response_headers = headers::end_to_end(upstream.headers());
+    for plugin in &finish.chain.plugins {
+        plugin.header_filter(ctx);
+    }
+    let mut builder = HttpResponseBuilder::new(upstream.status());
+    for (name, value) in ctx.response_headers.iter() {
+        builder.append_header((name.clone(), value.clone()));
+    }
+    latency_headers(&mut builder, ctx);
+    let is_event_stream = ctx
+        .response_headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if is_event_stream {
+        // Tell any buffering proxy in front (nginx) to pass events through as they come.
+        builder.insert_header(("x-accel-buffering", "no"));
+    }
+    let length = upstream
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let idle = Duration::from_millis(ctx.service.as_ref().map_or(60_000, |s| s.read_timeout).max(1));
+    let body = Relay {
+        inner: upstream.take_payload(),
+        idle,
+        timer: Box::pin(tokio::time::sleep(idle)),
+        finish: Some(finish),
+    };
+    match length {
+        Some(n) if !is_event_stream => builder.body(SizedStream::new(n, body)),
+        _ => builder.streaming(body),
+    }
+}
+
+fn latency_headers(builder: &mut HttpResponseBuilder, ctx: &Ctx) {
+    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis().to_string();
+    if let (Some(sent), Some(head)) = (ctx.upstream_sent, ctx.upstream_head) {
+        builder.insert_header(("x-kong-upstream-latency", ms(sent, head)));
+        builder.insert_header(("x-kong-proxy-latency", ms(ctx.received, sent)));
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        builder.insert_header(("x-kong-request-id", v));
+    }
+}
+
+/// The relayed body. Errors end the client's response (the connection closes mid-body, which is
+/// how HTTP/1.1 tells a client the body is incomplete).
+struct Relay {
+    inner: UpstreamBody,
+    idle: Duration,
+    timer: Pin<Box<Sleep>>,
+    finish: Option<Finish>,
+}
+
+impl Relay {
+    fn end(&mut self, failure: Option<&'static str>) {
+        if let Some(mut finish) = self.finish.take() {
+            finish.ctx.failure = failure;
+            finish.log();
+        }
+    }
+}
+
+impl Stream for Relay {
+    type Item = Result<Bytes, actix_web::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.finish.is_none() {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                let deadline = tokio::time::Instant::now() + this.idle;
+                this.timer.as_mut().reset(deadline);
+                if let Some(finish) = this.finish.as_mut() {
+                    finish.ctx.response_size += chunk.len() as u64;
+                    for plugin in &finish.chain.plugins {
+                        plugin.body_filter(&mut finish.ctx, &chunk);
+                    }
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                tracing::warn!(error = %e, "upstream body failed mid-response");
+                this.end(Some("transport_error"));
+                Poll::Ready(Some(Err(actix_web::error::ErrorBadGateway(e))))
+            }
+            Poll::Ready(None) => {
+                this.end(None);
+                Poll::Ready(None)
+            }
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    tracing::warn!(idle_ms = this.idle.as_millis() as u64, "upstream read timed out mid-response");
+                    this.end(Some("transport_error"));
+                    Poll::Ready(Some(Err(actix_web::error::ErrorGatewayTimeout(
+                        "upstream read timeout",
+                    ))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // Still unfinished: the client went away before the body ended.
+        self.end(Some("client_abort"));
+    }
+}
+
+use std::future::Future;

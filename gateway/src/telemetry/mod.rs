@@ -1,0 +1,7 @@
+//! Telemetry: metric names in one place, the Kong-shaped log record, the log sink handle and the
+//! Prometheus recorder.
+
+pub mod metrics;
+pub mod names;
+pub mod record;
+pub mod sink;
