@@ -1,3 +1,4 @@
 //! Routing and relaying requests to upstreams.
 
+pub mod path;
 pub mod router;
