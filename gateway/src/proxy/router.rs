@@ -23,13 +23,21 @@
 //!
 //! Matching, per criterion:
 //! - a plain path is a string prefix of the raw request path (`/mcp` matches `/mcpx`); a regex
-//!   path is anchored at the start of the path (Kong prefixes `^`) but not at the end;
+//!   path (Rust `regex` syntax, as in Kong's compatible flavor, which also runs on Rust's
+//!   `regex`) is anchored at the start of the path but not at the end. It is compiled as
+//!   `^(?:…)` so every alternative of `a|b` is anchored, as Kong's traditional flavor did (the
+//!   compatible flavor prepends a bare `^`, leaving `b` unanchored — a quirk not copied);
 //! - `methods`: any of them, ASCII case-insensitive;
 //! - `hosts`: any of them, case-insensitive, against the `Host` without its port; an entry with a
 //!   port also requires that port in the `Host`; `*.example.com` matches any name ending in
 //!   `.example.com`, `example.*` any name starting with `example.`;
 //! - `headers`: every named header must have a value equal (case-insensitive) to one of the
 //!   configured values, or matching a `~*` value as a case-insensitive regex (Kong's syntax).
+//!
+//! Not criteria here: `protocols` (the proxy answers a plain-http request for an https-only
+//! route, as Kong does with 426) and path normalization. Kong normalizes the request path
+//! (percent-decoding unreserved characters, removing dot segments, merging slashes) before it
+//! routes; this router matches the path it is given, so the caller decides whether to normalize.
 //!
 //! Routes whose service is disabled are left out: Kong's Service `enabled` field reads "if set
 //! to `false`, the proxy behavior will be as if any routes attached to it do not exist (404)".
@@ -173,10 +181,9 @@ impl Router {
                     }
                 },
             };
-            let Some(compiled) = compile_route(route, service) else {
+            let Some((compiled_rules, paths)) = compile_route(route, service) else {
                 continue;
             };
-            let (compiled_rules, paths) = compiled;
             let index = rules.len();
             let base = base_priority(route, &compiled_rules);
             rules.push(compiled_rules);
