@@ -89,7 +89,17 @@ impl Settings {
         let defaults = config::Config::try_from(&DefaultsView::from(Settings::default()))?;
         let mut builder = config::Config::builder().add_source(defaults);
         if let Some(path) = file {
-            builder = builder.add_source(config::File::from(path).required(true));
+            // `kong.conf` is `key = value` lines: INI without sections.
+            let known = matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("toml" | "yaml" | "yml" | "json" | "ini")
+            );
+            let file = config::File::from(path).required(true);
+            builder = builder.add_source(if known {
+                file
+            } else {
+                file.format(config::FileFormat::Ini)
+            });
         }
         let vars: config::Map<String, String> = env
             .into_iter()

@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::headers::{self, Forwarded};
+use super::normalize::normalize;
 use super::relay::{self, Finish};
 use super::upstream::Upstreams;
 use crate::actors::config::SnapshotCell;
@@ -32,14 +33,15 @@ pub async fn handle(
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let snapshot = state.snapshot.load_full();
     let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
-    let Some(found) = snapshot.router.find(req.method().as_str(), host, req.path(), req.headers())
+    let path = normalize(req.path());
+    let Some(found) = snapshot.router.find(req.method().as_str(), host, &path, req.headers())
     else {
         return ProxyError::NoRoute.response(&request_id);
     };
+    let stripped = found.stripped_prefix().map(str::to_string);
     let route = found.route.clone();
     let service = found.service.cloned();
     let upstream_path = found.upstream_path;
-    let stripped = route.strip_path.then_some(found.matched_path);
     let chain = snapshot.chain(route.id);
 
     let client_ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
@@ -54,7 +56,7 @@ pub async fn handle(
             client_ip: &client_ip,
             host: &client_host,
             port: listen_port,
-            path: req.path(),
+            path: &path,
             prefix: stripped.as_deref(),
             request_id: &request_id,
         },

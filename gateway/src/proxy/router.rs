@@ -1082,7 +1082,3 @@ mod tests {
             .is_none());
     }
 }
-// TEMPORARY
-impl Router {
-    pub fn find(&self, _m: &str, _h: Option<&str>, _p: &str, _hd: &actix_web::http::header::HeaderMap) -> Option<RouteMatch<'_>> { None }
-}
