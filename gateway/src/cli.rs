@@ -119,13 +119,14 @@ fn serve(settings: Settings, mock: Option<SocketAddr>, banner: bool) -> ExitCode
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -136,9 +137,17 @@ async fn shutdown_signal() {
 }
 
 fn print_banner(gateway: &crate::Gateway, mock: Option<SocketAddr>) {
-    let proxy = gateway.proxy_addrs.first().map(|a| a.to_string()).unwrap_or_default();
+    let proxy = gateway
+        .proxy_addrs
+        .first()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let proxy = proxy.replace("0.0.0.0", "127.0.0.1");
-    let admin = gateway.admin_addrs.first().map(|a| a.to_string()).unwrap_or_default();
+    let admin = gateway
+        .admin_addrs
+        .first()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     println!("MCP gateway is running (Ctrl-C to stop)");
     if let Some(m) = mock {
         println!("  marketplace mock  http://{m}  (REST + MCP)");

@@ -55,7 +55,9 @@ impl Gateway {
 pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     crate::telemetry::metrics::handle();
     let telemetry = TelemetryActor::start_supervised(settings.telemetry_queue_size);
-    let deps = Deps { logs: LogSender::new(telemetry.recipient()) };
+    let deps = Deps {
+        logs: LogSender::new(telemetry.recipient()),
+    };
     let file: Option<PathBuf> = settings.declarative_config.clone();
     let snapshot = initial_snapshot(file.as_ref(), &deps).map_err(|e| match &file {
         Some(f) => anyhow::anyhow!("{}: {e}", f.display()),
@@ -70,60 +72,87 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
 
     let mut servers = Vec::new();
     let mut tasks = Vec::new();
-    let mut launch = |addrs: Vec<SocketAddr>, what: &str, built: BuildFn| -> anyhow::Result<Vec<SocketAddr>> {
-        if addrs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (server, bound) =
-            built(&addrs).with_context(|| format!("binding the {what} listener {addrs:?}"))?;
-        servers.push(server.handle());
-        tasks.push(actix_rt::spawn(server));
-        tracing::info!(listener = what, addrs = ?bound, "listening");
-        Ok(bound)
-    };
+    let mut launch =
+        |addrs: Vec<SocketAddr>, what: &str, built: BuildFn| -> anyhow::Result<Vec<SocketAddr>> {
+            if addrs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (server, bound) =
+                built(&addrs).with_context(|| format!("binding the {what} listener {addrs:?}"))?;
+            servers.push(server.handle());
+            tasks.push(actix_rt::spawn(server));
+            tracing::info!(listener = what, addrs = ?bound, "listening");
+            Ok(bound)
+        };
 
-    let proxy_state = web::Data::new(ProxyState { snapshot: snapshot.clone() });
-    let proxy_addrs = launch(settings.proxy_addrs(), "proxy", Box::new(move |addrs| {
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(proxy_state.clone())
-                .app_data(web::Data::new(Upstreams::default()))
-                .wrap(TracingLogger::default())
-                .default_service(web::to(handler::handle))
-        })
-        .workers(workers)
-        .disable_signals()
-        .shutdown_timeout(30)
-        .bind(addrs)?;
-        let bound = server.addrs();
-        Ok((server.run(), bound))
-    }))?;
+    let proxy_state = web::Data::new(ProxyState {
+        snapshot: snapshot.clone(),
+    });
+    let proxy_addrs = launch(
+        settings.proxy_addrs(),
+        "proxy",
+        Box::new(move |addrs| {
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(proxy_state.clone())
+                    .app_data(web::Data::new(Upstreams::default()))
+                    .wrap(TracingLogger::default())
+                    .default_service(web::to(handler::handle))
+            })
+            .workers(workers)
+            .disable_signals()
+            .shutdown_timeout(30)
+            .bind(addrs)?;
+            let bound = server.addrs();
+            Ok((server.run(), bound))
+        }),
+    )?;
     let admin_state = web::Data::new(AdminState {
         snapshot: snapshot.clone(),
         config: config_actor.clone(),
     });
     let state = admin_state.clone();
-    let admin_addrs = launch(settings.admin_addrs(), "admin", Box::new(move |addrs| {
-        let server = HttpServer::new(move || {
-            App::new().app_data(state.clone()).configure(admin::admin_routes)
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(addrs)?;
-        let bound = server.addrs();
-        Ok((server.run(), bound))
-    }))?;
-    let status_addrs = launch(settings.status_addrs(), "status", Box::new(move |addrs| {
-        let server = HttpServer::new(move || {
-            App::new().app_data(admin_state.clone()).configure(admin::status_routes)
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(addrs)?;
-        let bound = server.addrs();
-        Ok((server.run(), bound))
-    }))?;
-    Ok(Gateway { proxy_addrs, admin_addrs, status_addrs, snapshot, config_actor, servers, tasks })
+    let admin_addrs = launch(
+        settings.admin_addrs(),
+        "admin",
+        Box::new(move |addrs| {
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .configure(admin::admin_routes)
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(addrs)?;
+            let bound = server.addrs();
+            Ok((server.run(), bound))
+        }),
+    )?;
+    let status_addrs = launch(
+        settings.status_addrs(),
+        "status",
+        Box::new(move |addrs| {
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(admin_state.clone())
+                    .configure(admin::status_routes)
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(addrs)?;
+            let bound = server.addrs();
+            Ok((server.run(), bound))
+        }),
+    )?;
+    Ok(Gateway {
+        proxy_addrs,
+        admin_addrs,
+        status_addrs,
+        snapshot,
+        config_actor,
+        servers,
+        tasks,
+    })
 }
 
 /// Builds, binds and returns a server with the addresses it bound.

@@ -181,7 +181,10 @@ pub fn parse_listen(value: &str) -> Result<Vec<SocketAddr>, String> {
             return Err(format!("empty listen entry in \"{value}\""));
         };
         if words.any(|flag| flag == "ssl") {
-            return Err(format!("\"{}\": ssl listeners are not supported", entry.trim()));
+            return Err(format!(
+                "\"{}\": ssl listeners are not supported",
+                entry.trim()
+            ));
         }
         let addr = addr.replace("localhost:", "127.0.0.1:");
         let parsed = addr
@@ -239,7 +242,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -256,7 +262,10 @@ mod tests {
         let s = Settings::load_from(
             None,
             env(&[
-                ("KONG_PROXY_LISTEN", "127.0.0.1:9000 reuseport, 127.0.0.1:9001"),
+                (
+                    "KONG_PROXY_LISTEN",
+                    "127.0.0.1:9000 reuseport, 127.0.0.1:9001",
+                ),
                 ("KONG_STATUS_LISTEN", "127.0.0.1:8100"),
                 ("KONG_DECLARATIVE_CONFIG", "/tmp/kong.yaml"),
                 ("KONG_LOG_LEVEL", "debug"),
@@ -275,7 +284,11 @@ mod tests {
     fn kong_conf_file_then_env() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("kong.conf");
-        std::fs::write(&file, "# comment\nadmin_listen = 127.0.0.1:9444\nlog_level = warn\n").unwrap();
+        std::fs::write(
+            &file,
+            "# comment\nadmin_listen = 127.0.0.1:9444\nlog_level = warn\n",
+        )
+        .unwrap();
         let s = Settings::load_from(Some(&file), env(&[("KONG_LOG_LEVEL", "error")])).unwrap();
         assert_eq!(s.admin_addrs(), vec!["127.0.0.1:9444".parse().unwrap()]);
         assert_eq!(s.tracing_filter(), "error");
@@ -289,9 +302,16 @@ mod tests {
             "settings: database: \"postgres\" is not supported: only \"off\" (declarative configuration)"
         );
         let err = Settings::load_from(None, env(&[("KONG_PROXY_LISTEN", "nowhere")])).unwrap_err();
-        assert!(err.to_string().starts_with("settings: proxy_listen: \"nowhere\""), "{err}");
-        let err =
-            Settings::load_from(None, env(&[("KONG_PROXY_LISTEN", "0.0.0.0:8443 ssl")])).unwrap_err();
-        assert!(err.to_string().contains("ssl listeners are not supported"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("settings: proxy_listen: \"nowhere\""),
+            "{err}"
+        );
+        let err = Settings::load_from(None, env(&[("KONG_PROXY_LISTEN", "0.0.0.0:8443 ssl")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("ssl listeners are not supported"),
+            "{err}"
+        );
     }
 }

@@ -49,8 +49,18 @@ pub struct Reload;
 
 impl ConfigActor {
     pub fn new(file: Option<PathBuf>, cell: SnapshotCell, deps: Deps, poll: Duration) -> Self {
-        let last_seen = file.as_ref().and_then(|f| std::fs::read(f).ok()).map(|b| hash(&b));
-        ConfigActor { file, cell, deps, poll, last_seen, last_error: None }
+        let last_seen = file
+            .as_ref()
+            .and_then(|f| std::fs::read(f).ok())
+            .map(|b| hash(&b));
+        ConfigActor {
+            file,
+            cell,
+            deps,
+            poll,
+            last_seen,
+            last_error: None,
+        }
     }
 
     pub fn start_supervised(self) -> Addr<ConfigActor> {

@@ -20,7 +20,10 @@ pub struct TelemetryActor {
 
 impl TelemetryActor {
     pub fn new(capacity: usize) -> Self {
-        TelemetryActor { capacity: capacity.max(1), files: HashMap::new() }
+        TelemetryActor {
+            capacity: capacity.max(1),
+            files: HashMap::new(),
+        }
     }
 
     /// Starts it supervised on a dedicated arbiter (thread).

@@ -53,7 +53,10 @@ pub struct ProxyRequest {
 pub enum RequestBody {
     Empty,
     /// Relayed as it arrives; `length` is the client's `Content-Length` when it sent one.
-    Stream { payload: Payload, length: Option<u64> },
+    Stream {
+        payload: Payload,
+        length: Option<u64>,
+    },
     /// Read whole by a plugin (never re-encoded: the bytes are the client's).
     Buffered(Bytes),
 }

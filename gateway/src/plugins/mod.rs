@@ -27,7 +27,12 @@ pub fn instantiate(entity: &PluginEntity, deps: &Deps) -> Result<Arc<dyn Plugin>
         "http-log" => Arc::new(http_log::HttpLog::new(config)?),
         "prometheus" => Arc::new(prometheus::Prometheus::new(config)?),
         "ai-mcp-proxy" => Arc::new(ai_mcp_proxy::AiMcpProxy::new(config)?),
-        other => return Err(ConfigError::new("name", format!("unknown plugin \"{other}\""))),
+        other => {
+            return Err(ConfigError::new(
+                "name",
+                format!("unknown plugin \"{other}\""),
+            ))
+        }
     };
     Ok(plugin)
 }
@@ -41,4 +46,10 @@ pub(crate) fn settings<T: serde::de::DeserializeOwned>(
 }
 
 /// Plugin names this build can run.
-pub const AVAILABLE: &[&str] = &["ai-mcp-proxy", "file-log", "http-log", "key-auth", "prometheus"];
+pub const AVAILABLE: &[&str] = &[
+    "ai-mcp-proxy",
+    "file-log",
+    "http-log",
+    "key-auth",
+    "prometheus",
+];

@@ -32,9 +32,14 @@ pub async fn handle(
     let received = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let snapshot = state.snapshot.load_full();
-    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
     let path = normalize(req.path());
-    let Some(found) = snapshot.router.find(req.method().as_str(), host, &path, req.headers())
+    let Some(found) = snapshot
+        .router
+        .find(req.method().as_str(), host, &path, req.headers())
     else {
         return ProxyError::NoRoute.response(&request_id);
     };
@@ -44,7 +49,10 @@ pub async fn handle(
     let upstream_path = found.upstream_path;
     let chain = snapshot.chain(route.id);
 
-    let client_ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let client_ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let listen_port = req.app_config().local_addr().port();
     let client_host = host.map(headers::host_only).unwrap_or("").to_string();
     let facts = RequestFacts::capture(&req, listen_port, &[]);
@@ -103,10 +111,22 @@ pub async fn handle(
         format!("{upstream_path}?{}", preq.query)
     };
     let preserved_host = ctx.route.preserve_host.then(|| {
-        preq.http.headers().get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
+        preq.http
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     });
     ctx.upstream_sent = Some(Instant::now());
-    match upstreams.send(&service, &upstream_path, preserved_host.flatten().as_deref(), preq).await {
+    match upstreams
+        .send(
+            &service,
+            &upstream_path,
+            preserved_host.flatten().as_deref(),
+            preq,
+        )
+        .await
+    {
         Ok(response) => relay::respond(Finish { ctx, chain, facts }, response),
         Err(e) => {
             tracing::warn!(error = %e, reason = e.reason(), service = service.label(), "upstream request failed");
@@ -120,7 +140,8 @@ pub async fn handle(
 fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
     finish.ctx.status = response.status().as_u16();
     finish.ctx.response_headers = response.headers().clone();
-    if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body()) {
+    if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body())
+    {
         finish.ctx.response_size = n;
     }
     finish.log();
@@ -135,8 +156,14 @@ fn request_body(req: &HttpRequest, payload: actix_web::dev::Payload) -> RequestB
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
     match request_length(req) {
         Some(0) if !chunked => RequestBody::Empty,
-        Some(n) if !chunked => RequestBody::Stream { payload, length: Some(n) },
-        _ if chunked => RequestBody::Stream { payload, length: None },
+        Some(n) if !chunked => RequestBody::Stream {
+            payload,
+            length: Some(n),
+        },
+        _ if chunked => RequestBody::Stream {
+            payload,
+            length: None,
+        },
         _ => RequestBody::Empty,
     }
 }

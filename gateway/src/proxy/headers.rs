@@ -78,7 +78,10 @@ pub fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
 /// The host part of a `Host` header value (without the port).
 pub fn host_only(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split_once(']').map(|(h, _)| &host[..h.len() + 1]).unwrap_or(host);
+        return host
+            .split_once(']')
+            .map(|(h, _)| &host[..h.len() + 1])
+            .unwrap_or(host);
     }
     host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
 }
@@ -108,7 +111,10 @@ mod tests {
         let out = end_to_end(&h);
         let mut names: Vec<_> = out.keys().map(|k| k.as_str().to_string()).collect();
         names.sort();
-        assert_eq!(names, ["authorization", "mcp-param-region", "mcp-session-id"]);
+        assert_eq!(
+            names,
+            ["authorization", "mcp-param-region", "mcp-session-id"]
+        );
     }
 
     #[test]

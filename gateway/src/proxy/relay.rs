@@ -67,7 +67,12 @@ pub fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpRes
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let idle = Duration::from_millis(ctx.service.as_ref().map_or(60_000, |s| s.read_timeout).max(1));
+    let idle = Duration::from_millis(
+        ctx.service
+            .as_ref()
+            .map_or(60_000, |s| s.read_timeout)
+            .max(1),
+    );
     let body = Relay {
         inner: upstream.take_payload(),
         idle,
@@ -140,7 +145,10 @@ impl Stream for Relay {
             }
             Poll::Pending => match this.timer.as_mut().poll(cx) {
                 Poll::Ready(()) => {
-                    tracing::warn!(idle_ms = this.idle.as_millis() as u64, "upstream read timed out mid-response");
+                    tracing::warn!(
+                        idle_ms = this.idle.as_millis() as u64,
+                        "upstream read timed out mid-response"
+                    );
                     this.end(Some("transport_error"));
                     Poll::Ready(Some(Err(actix_web::error::ErrorGatewayTimeout(
                         "upstream read timeout",

@@ -77,10 +77,14 @@ impl Upstreams {
         let sent = match req.body {
             RequestBody::Empty => upstream.send().await,
             RequestBody::Buffered(bytes) => upstream.send_body(bytes).await,
-            RequestBody::Stream { payload, length: Some(n) } => {
-                upstream.send_body(SizedStream::new(n, payload)).await
-            }
-            RequestBody::Stream { payload, length: None } => upstream.send_stream(payload).await,
+            RequestBody::Stream {
+                payload,
+                length: Some(n),
+            } => upstream.send_body(SizedStream::new(n, payload)).await,
+            RequestBody::Stream {
+                payload,
+                length: None,
+            } => upstream.send_stream(payload).await,
         };
         sent.map_err(classify)
     }

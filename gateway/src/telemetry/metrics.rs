@@ -12,10 +12,7 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                Matcher::Suffix("_ms".into()),
-                names::LATENCY_BUCKETS_MS,
-            )
+            .set_buckets_for_metric(Matcher::Suffix("_ms".into()), names::LATENCY_BUCKETS_MS)
             .expect("bucket list is not empty")
             .build_recorder();
         let handle = recorder.handle();

@@ -23,8 +23,17 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
-    pub fn capture(req: &actix_web::HttpRequest, listen_port: u16, extra_secrets: &[String]) -> Self {
-        let uri = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+    pub fn capture(
+        req: &actix_web::HttpRequest,
+        listen_port: u16,
+        extra_secrets: &[String],
+    ) -> Self {
+        let uri = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_string();
         let host = req.connection_info().host().to_string();
         let url = if host.contains(':') {
             format!("http://{host}{uri}")
@@ -57,7 +66,11 @@ pub fn headers_json(headers: &HeaderMap, extra_secrets: &[String]) -> Map<String
                 }
             })
             .collect();
-        let value = if values.len() == 1 { values.into_iter().next().unwrap_or_default() } else { Value::Array(values) };
+        let value = if values.len() == 1 {
+            values.into_iter().next().unwrap_or_default()
+        } else {
+            Value::Array(values)
+        };
         out.insert(key.to_string(), value);
     }
     out

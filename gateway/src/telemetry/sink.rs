@@ -39,7 +39,9 @@ pub struct LogSender {
 
 impl LogSender {
     pub fn new(recipient: Recipient<LogLine>) -> Self {
-        LogSender { recipient: Some(recipient) }
+        LogSender {
+            recipient: Some(recipient),
+        }
     }
 
     /// A sender that only counts (for validating configurations without running actors).

@@ -25,7 +25,10 @@ pub struct FileLog {
 impl FileLog {
     pub fn new(config: &Value, deps: &Deps) -> Result<Self, ConfigError> {
         let settings: Settings = super::settings(config)?;
-        Ok(FileLog { target: Target::File(settings.path), logs: deps.logs.clone() })
+        Ok(FileLog {
+            target: Target::File(settings.path),
+            logs: deps.logs.clone(),
+        })
     }
 }
 

@@ -12,7 +12,9 @@ pub struct HttpLog;
 
 impl HttpLog {
     pub fn new(_config: &Value) -> Result<Self, ConfigError> {
-        tracing::warn!("http-log is accepted but does not deliver records yet; they are counted as dropped");
+        tracing::warn!(
+            "http-log is accepted but does not deliver records yet; they are counted as dropped"
+        );
         Ok(HttpLog)
     }
 }

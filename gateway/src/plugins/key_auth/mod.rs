@@ -77,7 +77,9 @@ impl KeyAuth {
         let mut response = kong_error(StatusCode::UNAUTHORIZED, message, &ctx.request_id);
         let realm = self.settings.realm.as_deref().unwrap_or("kong");
         if let Ok(v) = HeaderValue::from_str(&format!("Key realm=\"{realm}\"")) {
-            response.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, v);
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::WWW_AUTHENTICATE, v);
         }
         response
     }

@@ -23,7 +23,9 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn new(config: &Value) -> Result<Self, ConfigError> {
-        Ok(Prometheus { settings: super::settings(config)? })
+        Ok(Prometheus {
+            settings: super::settings(config)?,
+        })
     }
 }
 
@@ -37,7 +39,11 @@ impl Plugin for Prometheus {
     }
 
     fn log(&self, ctx: &mut Ctx, record: &mut Map<String, Value>) {
-        let service = ctx.service.as_ref().map(|s| s.label().to_string()).unwrap_or_default();
+        let service = ctx
+            .service
+            .as_ref()
+            .map(|s| s.label().to_string())
+            .unwrap_or_default();
         let route = ctx.route.label();
         if self.settings.status_code_metrics {
             metrics::counter!(names::HTTP_REQUESTS,
@@ -53,7 +59,11 @@ impl Plugin for Prometheus {
                     .and_then(Value::as_f64)
                     .unwrap_or(0.0)
             };
-            let labels = [("service", service), ("route", route), ("workspace", "default".to_string())];
+            let labels = [
+                ("service", service),
+                ("route", route),
+                ("workspace", "default".to_string()),
+            ];
             metrics::histogram!(names::REQUEST_LATENCY, &labels).record(latency("request"));
             metrics::histogram!(names::UPSTREAM_LATENCY, &labels).record(latency("proxy"));
             metrics::histogram!(names::KONG_LATENCY, &labels).record(latency("kong"));
@@ -62,5 +72,9 @@ impl Plugin for Prometheus {
 }
 
 fn source(record: &Map<String, Value>) -> String {
-    record.get("source").and_then(Value::as_str).unwrap_or("kong").to_string()
+    record
+        .get("source")
+        .and_then(Value::as_str)
+        .unwrap_or("kong")
+        .to_string()
 }

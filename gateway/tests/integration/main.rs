@@ -1,0 +1,12 @@
+//! Gateway integration tests: real listeners on port 0, the real mock upstream, real HTTP.
+//! One test binary (modules by area) so the suite links once.
+
+#![allow(dead_code)]
+
+mod cli;
+mod common;
+mod file_log;
+mod key_auth;
+mod proxy;
+mod reload;
+mod streaming;

@@ -1,0 +1,357 @@
+//! Routing, path rewriting, headers, bodies and Kong's error bodies through the proxy.
+
+use std::time::Duration;
+
+use mock_marketplace::Options;
+use serde_json::{json, Value};
+
+use crate::common::{header, Harness};
+
+#[tokio::test]
+async fn routes_strip_the_prefix_and_keep_the_query() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let res = h
+        .http
+        .get(h.url("/marketplace/users?limit=2&flag"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let users: Value = res.json().await.unwrap();
+    assert_eq!(users.as_array().map(Vec::len), Some(10));
+    let seen = h.mock.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].path, "/users?limit=2&flag");
+
+    let res = h
+        .http
+        .get(h.url("/marketplace/a1b2c3d4/orders"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let orders: Value = res.json().await.unwrap();
+    assert_eq!(orders[0]["id"], "ord001");
+}
+
+#[tokio::test]
+async fn upstream_404_is_relayed_untouched() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let res = h
+        .http
+        .get(h.url("/marketplace/users/nobody"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"error": "User not found"})
+    );
+}
+
+#[tokio::test]
+async fn no_route_is_kongs_404() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let res = h.http.get(h.url("/elsewhere")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let id = res.headers()["x-kong-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["request_id"], id.as_str());
+    insta::assert_json_snapshot!("no_route", body, { ".request_id" => "[request_id]" });
+    assert!(h.mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn longest_prefix_and_service_paths() {
+    let yaml = r#"_format_version: "3.0"
+services:
+  - name: root
+    url: http://{mock}
+    routes:
+      - name: short
+        paths: [/m]
+  - name: prefixed
+    url: http://{mock}/marketplace
+    routes:
+      - name: long
+        paths: [/mk]
+      - name: keep
+        strip_path: false
+        paths: [/users]
+"#;
+    let h = Harness::start(Options::default(), yaml).await;
+    for (path, upstream) in [
+        ("/m/users", "/users"),
+        ("/mk/users", "/marketplace/users"),
+        ("/mkusers", "/marketplace/users"),
+        ("/users/a1b2c3d4", "/marketplace/users/a1b2c3d4"),
+    ] {
+        h.mock.clear_requests();
+        let res = h.http.get(h.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(h.mock.requests()[0].path, upstream, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn forwards_headers_kong_adds_and_drops_hop_by_hop() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let res = h
+        .http
+        .get(h.url("/marketplace/users"))
+        .header("Host", "api.example.test:8443")
+        .header("X-Forwarded-For", "10.1.2.3")
+        .header("Connection", "keep-alive, X-Hop")
+        .header("X-Hop", "must not pass")
+        .header("Mcp-Session-Id", "abc")
+        .header("Authorization", "Bearer t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for name in [
+        "x-kong-request-id",
+        "x-kong-upstream-latency",
+        "x-kong-proxy-latency",
+    ] {
+        assert!(res.headers().contains_key(name), "{name} missing");
+    }
+    let seen = &h.mock.requests()[0];
+    assert_eq!(
+        header(seen, "host"),
+        Some(h.mock.addr().to_string().as_str())
+    );
+    assert_eq!(header(seen, "x-forwarded-for"), Some("10.1.2.3, 127.0.0.1"));
+    assert_eq!(header(seen, "x-forwarded-host"), Some("api.example.test"));
+    assert_eq!(header(seen, "x-forwarded-proto"), Some("http"));
+    assert_eq!(
+        header(seen, "x-forwarded-port"),
+        Some(h.gateway.proxy.port().to_string().as_str())
+    );
+    assert_eq!(header(seen, "x-forwarded-path"), Some("/marketplace/users"));
+    assert_eq!(header(seen, "x-forwarded-prefix"), Some("/marketplace"));
+    assert_eq!(header(seen, "x-real-ip"), Some("127.0.0.1"));
+    assert_eq!(header(seen, "mcp-session-id"), Some("abc"));
+    assert_eq!(header(seen, "authorization"), Some("Bearer t"));
+    assert_eq!(header(seen, "x-hop"), None);
+    assert!(header(seen, "x-kong-request-id").is_some());
+}
+
+#[tokio::test]
+async fn preserve_host_sends_the_clients_host() {
+    let yaml = r#"_format_version: "3.0"
+services:
+  - name: s
+    url: http://{mock}
+    routes:
+      - name: r
+        preserve_host: true
+        paths: [/p]
+"#;
+    let h = Harness::start(Options::default(), yaml).await;
+    h.http
+        .get(h.url("/p/users"))
+        .header("Host", "client.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&h.mock.requests()[0], "host"), Some("client.test"));
+}
+
+#[tokio::test]
+async fn dot_segments_cannot_escape_a_route() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    // Normalized to /users: no route, so nothing reaches the upstream.
+    let res = h
+        .http
+        .get(h.url("/marketplace/%2e%2e/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(h.mock.requests().is_empty());
+    let res = h
+        .http
+        .get(h.url("/x/../marketplace//users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(h.mock.requests()[0].path, "/users");
+}
+
+#[tokio::test]
+async fn request_body_is_forwarded_byte_for_byte() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let body = br#"{ "jsonrpc":"2.0", "id": 7,"method":"tools/list" , "params":{} }"#;
+    let res = h
+        .http
+        .post(h.url("/marketplace/mcp"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let seen = &h.mock.requests()[0];
+    assert_eq!(seen.path, "/mcp");
+    assert_eq!(&seen.body[..], &body[..]);
+    assert_eq!(
+        header(seen, "content-length"),
+        Some(body.len().to_string().as_str())
+    );
+}
+
+#[tokio::test]
+async fn chunked_request_bodies_stream_through() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+        Ok(bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":"a","#)),
+        Ok(bytes::Bytes::from_static(
+            br#""method":"tools/list","params":{}}"#,
+        )),
+    ];
+    let res = h
+        .http
+        .post(h.url("/marketplace/mcp"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["id"], "a");
+    assert_eq!(body["result"]["tools"].as_array().map(Vec::len), Some(5));
+}
+
+#[tokio::test]
+async fn upstream_down_is_502_and_other_routes_keep_serving() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let yaml = format!(
+        "{}  - name: dead\n    url: http://{dead_addr}\n    routes:\n      - name: dead-route\n        paths: [/dead]\n",
+        crate::common::marketplace_yaml()
+    );
+    let h = Harness::start(Options::default(), &yaml).await;
+    let res = h.http.get(h.url("/dead")).send().await.unwrap();
+    assert_eq!(res.status(), 502);
+    let body: Value = res.json().await.unwrap();
+    insta::assert_json_snapshot!("upstream_down", body, { ".request_id" => "[request_id]" });
+    let res = h
+        .http
+        .get(h.url("/marketplace/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn unresolvable_upstream_is_503() {
+    let yaml = r#"_format_version: "3.0"
+services:
+  - name: nowhere
+    url: http://upstream.invalid:80
+    connect_timeout: 2000
+    routes:
+      - name: r
+        paths: [/nowhere]
+"#;
+    let h = Harness::start(Options::default(), yaml).await;
+    let res = h.http.get(h.url("/nowhere")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "The upstream server is currently unavailable"
+    );
+}
+
+#[tokio::test]
+async fn slow_upstream_is_504() {
+    let yaml = r#"_format_version: "3.0"
+services:
+  - name: slow
+    url: http://{mock}
+    read_timeout: 200
+    routes:
+      - name: r
+        paths: [/slow]
+"#;
+    let options = Options {
+        delay: Some(Duration::from_millis(1500)),
+        ..Options::default()
+    };
+    let h = Harness::start(options, yaml).await;
+    let started = std::time::Instant::now();
+    let res = h.http.get(h.url("/slow/users")).send().await.unwrap();
+    assert_eq!(res.status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    let body: Value = res.json().await.unwrap();
+    insta::assert_json_snapshot!("upstream_timeout", body, { ".request_id" => "[request_id]" });
+}
+
+#[tokio::test]
+async fn route_without_service_is_503() {
+    let yaml = r#"_format_version: "3.0"
+routes:
+  - name: orphan
+    paths: [/orphan]
+"#;
+    let h = Harness::start(Options::default(), yaml).await;
+    let res = h.http.get(h.url("/orphan")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+}
+
+#[tokio::test]
+async fn large_response_streams_through_intact() {
+    let size = 8 * 1024 * 1024;
+    let options = Options {
+        large_result: Some(size),
+        ..Options::default()
+    };
+    let h = Harness::marketplace(options, "").await;
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_orders","arguments":{}}}"#;
+    let direct = h
+        .http
+        .post(format!("{}/mcp", h.mock.url()))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let proxied = h
+        .http
+        .post(h.url("/marketplace/mcp"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(direct.len() >= size, "{}", direct.len());
+    assert_eq!(proxied.len(), direct.len());
+    assert!(proxied == direct);
+}
