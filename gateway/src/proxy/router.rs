@@ -23,6 +23,8 @@ pub struct RouteMatch<'a> {
 
 impl Router {
     pub fn new(config: &Config) -> Router {
-        Router { _routes: config.routes.clone() }
+        Router {
+            _routes: config.routes.clone(),
+        }
     }
 }

@@ -1,0 +1,3 @@
+//! The `ai-mcp-proxy` plugin.
+
+pub mod schema;

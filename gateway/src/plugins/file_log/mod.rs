@@ -1,0 +1,3 @@
+//! The `file-log` plugin.
+
+pub mod schema;

@@ -1,0 +1,3 @@
+//! The `http-log` plugin.
+
+pub mod schema;

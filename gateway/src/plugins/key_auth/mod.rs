@@ -1,0 +1,3 @@
+//! The `key-auth` plugin.
+
+pub mod schema;
