@@ -9,6 +9,7 @@ pub mod file_log;
 pub mod http_log;
 pub mod key_auth;
 pub mod prometheus;
+pub mod schema;
 
 use std::sync::Arc;
 

@@ -1,6 +1,8 @@
 //! file-log (priority 9): appends each request's log record as one JSON line to `path`. The
 //! write happens on the telemetry actor; the request only enqueues the line.
 
+pub mod schema;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

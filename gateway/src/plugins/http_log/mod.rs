@@ -1,6 +1,8 @@
 //! http-log (priority 12): accepted and validated; delivery to `http_endpoint` is not built yet,
 //! so each record it would send is counted as dropped (reason `not_delivered`) — never silently.
 
+pub mod schema;
+
 use serde_json::{Map, Value};
 
 use super::context::Ctx;

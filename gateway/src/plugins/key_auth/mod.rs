@@ -1,6 +1,8 @@
 //! key-auth (priority 1250): finds an API key in a header or the query string, resolves its
 //! consumer and groups into the request context, and answers 401 the way Kong does.
 
+pub mod schema;
+
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;

@@ -1,6 +1,8 @@
 //! prometheus (priority 13): per-route HTTP metrics, labelled by configuration identities only.
 //! Exposed at `/metrics` on the admin and status listeners.
 
+pub mod schema;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
