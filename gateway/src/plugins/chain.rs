@@ -101,3 +101,80 @@ fn specificity(entity: &PluginEntity, route: &Route) -> Option<u8> {
         (None, None) => Some(0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plugin that only says which configured instance it is.
+    struct Tagged(&'static str, i32);
+
+    impl Plugin for Tagged {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn priority(&self) -> i32 {
+            self.1
+        }
+    }
+
+    const YAML: &str = r#"_format_version: "3.0"
+services:
+  - name: s1
+    host: a.test
+    routes:
+      - { name: r1, paths: [/r1] }
+      - { name: r2, paths: [/r2] }
+  - name: s2
+    host: b.test
+    routes:
+      - { name: r3, paths: [/r3] }
+routes:
+  - { name: r4, paths: [/r4] }
+plugins:
+  - { name: file-log, config: { path: /tmp/global } }
+  - { name: file-log, service: s1, config: { path: /tmp/service } }
+  - { name: file-log, route: r2, config: { path: /tmp/route } }
+  - { name: file-log, route: r1, service: s1, config: { path: /tmp/route-service } }
+  - { name: key-auth, service: s2 }
+"#;
+
+    fn chains() -> (Config, HashMap<String, Vec<&'static str>>) {
+        let config = crate::config::parse_str(YAML, &|_| None, 0).unwrap();
+        let labels = ["global", "service", "route", "route+service", "key-auth@s2"];
+        let built: Vec<(&PluginEntity, Arc<dyn Plugin>)> = config
+            .plugins
+            .iter()
+            .zip(labels)
+            .map(|(e, _)| {
+                let name = if e.name == "key-auth" { "key-auth" } else { "file-log" };
+                let prio = if name == "key-auth" { 1250 } else { 9 };
+                let p: Arc<dyn Plugin> = Arc::new(Tagged(name, prio));
+                (e.as_ref(), p)
+            })
+            .collect();
+        let mut out = HashMap::new();
+        for route in &config.routes {
+            let chain = chain_for(route, &built);
+            let tags = chain
+                .plugins
+                .iter()
+                .map(|p| {
+                    let idx = built.iter().position(|(_, b)| Arc::ptr_eq(b, p)).unwrap();
+                    labels[idx]
+                })
+                .collect();
+            out.insert(route.name.clone().unwrap(), tags);
+        }
+        (config, out)
+    }
+
+    #[test]
+    fn most_specific_instance_wins_and_priority_orders() {
+        let (_, chains) = chains();
+        assert_eq!(chains["r1"], ["route+service"]);
+        assert_eq!(chains["r2"], ["route"]);
+        assert_eq!(chains["r3"], ["key-auth@s2", "global"], "key-auth (1250) before file-log (9)");
+        assert_eq!(chains["r4"], ["global"]);
+    }
+}

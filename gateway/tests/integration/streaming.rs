@@ -50,3 +50,38 @@ async fn first_event_arrives_before_the_result() {
         "first {first:?}, total {total:?}"
     );
 }
+
+#[tokio::test]
+async fn client_disconnect_aborts_the_upstream_and_is_logged() {
+    let options = Options {
+        sse: true,
+        progress: 40,
+        progress_interval: Duration::from_millis(150),
+        ..Options::default()
+    };
+    let plugins = "plugins:\n  - name: file-log\n    config:\n      path: {dir}/abort.log\n";
+    let h = Harness::marketplace(options, plugins).await;
+    let started = Instant::now();
+    let res = h
+        .http
+        .post(h.url("/marketplace/mcp"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","arguments":{}}}"#)
+        .send()
+        .await
+        .unwrap();
+    let mut stream = res.bytes_stream();
+    stream.next().await.expect("a first event").unwrap();
+    drop(stream);
+    // The upstream would stream for 6 s; the record must appear long before that.
+    let log = h.dir_path("abort.log");
+    let record: serde_json::Value = crate::common::eventually(Duration::from_secs(3), || async {
+        let text = std::fs::read_to_string(&log).ok()?;
+        serde_json::from_str(text.lines().next()?).ok()
+    })
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert_eq!(record["failure"], "client_abort");
+    assert_eq!(record["response"]["status"], 200);
+}
