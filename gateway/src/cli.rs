@@ -88,8 +88,11 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 }
 
 fn init_tracing(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(settings.tracing_filter()));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // actix-server's start-up chatter is noise next to the gateway's own lines.
+        let directive = format!("{},actix_server=warn", settings.tracing_filter());
+        tracing_subscriber::EnvFilter::new(directive)
+    });
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 

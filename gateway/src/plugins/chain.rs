@@ -147,7 +147,11 @@ plugins:
             .iter()
             .zip(labels)
             .map(|(e, _)| {
-                let name = if e.name == "key-auth" { "key-auth" } else { "file-log" };
+                let name = if e.name == "key-auth" {
+                    "key-auth"
+                } else {
+                    "file-log"
+                };
                 let prio = if name == "key-auth" { 1250 } else { 9 };
                 let p: Arc<dyn Plugin> = Arc::new(Tagged(name, prio));
                 (e.as_ref(), p)
@@ -174,7 +178,11 @@ plugins:
         let (_, chains) = chains();
         assert_eq!(chains["r1"], ["route+service"]);
         assert_eq!(chains["r2"], ["route"]);
-        assert_eq!(chains["r3"], ["key-auth@s2", "global"], "key-auth (1250) before file-log (9)");
+        assert_eq!(
+            chains["r3"],
+            ["key-auth@s2", "global"],
+            "key-auth (1250) before file-log (9)"
+        );
         assert_eq!(chains["r4"], ["global"]);
     }
 }

@@ -81,7 +81,11 @@ async fn client_disconnect_aborts_the_upstream_and_is_logged() {
         serde_json::from_str(text.lines().next()?).ok()
     })
     .await;
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(record["failure"], "client_abort");
     assert_eq!(record["response"]["status"], 200);
 }
