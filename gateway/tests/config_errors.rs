@@ -5,7 +5,8 @@ use gateway::config;
 
 const NOW: i64 = 1_700_000_000;
 const HEAD: &str = "_format_version: \"3.0\"\n";
-const SERVICE: &str = "services: [{name: s, url: 'http://h:3000', routes: [{name: r, paths: [/a]}]}]\n";
+const SERVICE: &str =
+    "services: [{name: s, url: 'http://h:3000', routes: [{name: r, paths: [/a]}]}]\n";
 
 fn env(name: &str) -> Option<String> {
     (name == "DECK_SET").then(|| "value".to_string())
@@ -20,24 +21,37 @@ fn error(body: &str) -> String {
 }
 
 fn mcp(config: &str) -> String {
-    error(&format!("plugins: [{{name: ai-mcp-proxy, config: {config}}}]\n"))
+    error(&format!(
+        "plugins: [{{name: ai-mcp-proxy, config: {config}}}]\n"
+    ))
 }
 
 #[test]
 fn unknown_field_at_depth() {
     let e = error("services: [{name: s, host: h, routes: [{pathz: [/a]}]}]\n");
-    assert!(e.starts_with("services[0].routes[0].pathz: unknown field `pathz`, expected one of `id`, `name`"), "{e}");
+    assert!(
+        e.starts_with(
+            "services[0].routes[0].pathz: unknown field `pathz`, expected one of `id`, `name`"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn wrong_type_names_the_expected_type() {
     let e = mcp("{mode: passthrough-listener, max_request_body_size: lots}");
-    assert_eq!(e, "plugins[0].config.max_request_body_size: expected an integer");
+    assert_eq!(
+        e,
+        "plugins[0].config.max_request_body_size: expected an integer"
+    );
 }
 
 #[test]
 fn unknown_plugin() {
-    assert_eq!(error("plugins: [{name: foo}]\n"), "plugins[0].name: unknown plugin \"foo\"");
+    assert_eq!(
+        error("plugins: [{name: foo}]\n"),
+        "plugins[0].name: unknown plugin \"foo\""
+    );
 }
 
 #[test]
@@ -49,13 +63,19 @@ fn unknown_reference() {
 #[test]
 fn duplicate_name() {
     let e = error("services: [{name: s, host: a}, {name: s, host: b}]\n");
-    assert_eq!(e, "services[1].name: duplicate service name \"s\" (first at services[0].name)");
+    assert_eq!(
+        e,
+        "services[1].name: duplicate service name \"s\" (first at services[0].name)"
+    );
 }
 
 #[test]
 fn bad_regex() {
     let e = error("services: [{name: s, host: h, routes: [{paths: [/a]}, {paths: ['~/x(']}]}]\n");
-    assert_eq!(e, "services[0].routes[1].paths[0]: invalid regex: unclosed group");
+    assert_eq!(
+        e,
+        "services[0].routes[1].paths[0]: invalid regex: unclosed group"
+    );
 }
 
 #[test]
@@ -67,9 +87,15 @@ fn unsupported_mode() {
 #[test]
 fn consumer_scoped_mcp_proxy() {
     let e = error("consumers: [{username: c}]\nplugins: [{name: ai-mcp-proxy, consumer: c, config: {mode: passthrough-listener}}]\n");
-    assert_eq!(e, "plugins[0].consumer: ai-mcp-proxy cannot be consumer-scoped");
+    assert_eq!(
+        e,
+        "plugins[0].consumer: ai-mcp-proxy cannot be consumer-scoped"
+    );
     let e = error("consumers: [{username: c, plugins: [{name: ai-mcp-proxy, config: {mode: passthrough-listener}}]}]\n");
-    assert_eq!(e, "consumers[0].plugins[0]: ai-mcp-proxy cannot be consumer-scoped");
+    assert_eq!(
+        e,
+        "consumers[0].plugins[0]: ai-mcp-proxy cannot be consumer-scoped"
+    );
 }
 
 #[test]
@@ -157,6 +183,9 @@ fn error_catalogue() {
         ("non-DECK env", error("services: [{name: s, url: '${{ env \"PATH\" }}'}]\n")),
         ("other template", error("services: [{name: s, url: '${{ env DECK_SET }}'}]\n")),
     ];
-    let lines: Vec<String> = cases.iter().map(|(name, e)| format!("{name}: {e}")).collect();
+    let lines: Vec<String> = cases
+        .iter()
+        .map(|(name, e)| format!("{name}: {e}"))
+        .collect();
     insta::assert_yaml_snapshot!(lines);
 }

@@ -28,7 +28,12 @@ fn every_example_validates() {
         );
         if is_config {
             let summary = config::validate_file(&path);
-            assert!(summary.is_ok(), "{}: {}", path.display(), summary.unwrap_err());
+            assert!(
+                summary.is_ok(),
+                "{}: {}",
+                path.display(),
+                summary.unwrap_err()
+            );
             checked += 1;
         }
     }
@@ -66,7 +71,11 @@ fn acls_yaml_model() {
 #[test]
 fn observability_yaml_plugins() {
     let config = load("observability.yaml");
-    let plugins: Vec<_> = config.plugins.iter().map(|p| (&p.name, &p.config)).collect();
+    let plugins: Vec<_> = config
+        .plugins
+        .iter()
+        .map(|p| (&p.name, &p.config))
+        .collect();
     insta::assert_yaml_snapshot!(plugins);
 }
 

@@ -20,27 +20,58 @@ fn model(yaml: &str) -> serde_json::Value {
 
 #[test]
 fn defaults_are_filled() {
-    let config = parse("_format_version: '3.0'\nservices: [{host: example.com, routes: [{paths: [/]}]}]\n").unwrap();
+    let config =
+        parse("_format_version: '3.0'\nservices: [{host: example.com, routes: [{paths: [/]}]}]\n")
+            .unwrap();
     let service = &config.services[0];
-    assert_eq!((service.protocol, service.port, service.retries), (Protocol::Http, 80, 5));
-    assert_eq!((service.connect_timeout, service.read_timeout, service.write_timeout), (60_000, 60_000, 60_000));
+    assert_eq!(
+        (service.protocol, service.port, service.retries),
+        (Protocol::Http, 80, 5)
+    );
+    assert_eq!(
+        (
+            service.connect_timeout,
+            service.read_timeout,
+            service.write_timeout
+        ),
+        (60_000, 60_000, 60_000)
+    );
     assert!(service.enabled && service.path.is_none() && service.name.is_none());
     assert_eq!((service.created_at, service.updated_at), (NOW, NOW));
     let route = &config.routes[0];
     assert_eq!(route.protocols, vec![Protocol::Http, Protocol::Https]);
-    assert!(route.strip_path && !route.preserve_host && route.request_buffering && route.response_buffering);
-    assert_eq!((route.path_handling, route.regex_priority), (PathHandling::V0, 0));
+    assert!(
+        route.strip_path
+            && !route.preserve_host
+            && route.request_buffering
+            && route.response_buffering
+    );
+    assert_eq!(
+        (route.path_handling, route.regex_priority),
+        (PathHandling::V0, 0)
+    );
     assert_eq!(route.service, Some(service.id));
 }
 
 #[test]
 fn url_shorthand_is_split() {
-    let config = parse("_format_version: '3.0'\nservices: [{name: s, url: 'https://api.example.com/v1'}]\n").unwrap();
+    let config =
+        parse("_format_version: '3.0'\nservices: [{name: s, url: 'https://api.example.com/v1'}]\n")
+            .unwrap();
     let s = &config.services[0];
-    assert_eq!((s.protocol, s.host.as_str(), s.port, s.path.as_deref()), (Protocol::Https, "api.example.com", 443, Some("/v1")));
-    let config = parse("_format_version: '3.0'\nservices: [{name: s, protocol: https, host: h, port: 8443}]\n").unwrap();
+    assert_eq!(
+        (s.protocol, s.host.as_str(), s.port, s.path.as_deref()),
+        (Protocol::Https, "api.example.com", 443, Some("/v1"))
+    );
+    let config = parse(
+        "_format_version: '3.0'\nservices: [{name: s, protocol: https, host: h, port: 8443}]\n",
+    )
+    .unwrap();
     let s = &config.services[0];
-    assert_eq!((s.protocol, s.host.as_str(), s.port, s.path.as_deref()), (Protocol::Https, "h", 8443, None));
+    assert_eq!(
+        (s.protocol, s.host.as_str(), s.port, s.path.as_deref()),
+        (Protocol::Https, "h", 8443, None)
+    );
 }
 
 #[test]
@@ -149,15 +180,36 @@ fn every_reference_kind_resolves_by_name_and_by_id() {
     let bob = config.consumers[1].id;
     assert!(config.routes.iter().all(|r| r.service == Some(svc)));
     let [g, g2, g3] = [0, 1, 2].map(|i| &config.consumer_groups[i]);
-    assert_eq!((g.id, &g.consumers), (GROUP_ID.parse().unwrap(), &vec![alice]));
+    assert_eq!(
+        (g.id, &g.consumers),
+        (GROUP_ID.parse().unwrap(), &vec![alice])
+    );
     assert_eq!((&g2.consumers, &g3.consumers), (&vec![alice], &vec![alice]));
-    let owners: Vec<_> = config.keyauth_credentials.iter().map(|c| c.consumer).collect();
+    let owners: Vec<_> = config
+        .keyauth_credentials
+        .iter()
+        .map(|c| c.consumer)
+        .collect();
     assert_eq!(owners, [alice, bob, alice]);
-    let scopes: Vec<_> = config.plugins.iter().map(|p| (p.service, p.route, p.consumer)).collect();
-    let (r, r2, r3) = (config.routes[0].id, config.routes[1].id, config.routes[2].id);
+    let scopes: Vec<_> = config
+        .plugins
+        .iter()
+        .map(|p| (p.service, p.route, p.consumer))
+        .collect();
+    let (r, r2, r3) = (
+        config.routes[0].id,
+        config.routes[1].id,
+        config.routes[2].id,
+    );
     assert_eq!(
         scopes,
-        [(Some(svc), None, None), (None, Some(r), None), (None, Some(r2), Some(alice)), (Some(svc), Some(r3), None), (None, None, Some(bob))]
+        [
+            (Some(svc), None, None),
+            (None, Some(r), None),
+            (None, Some(r2), Some(alice)),
+            (Some(svc), Some(r3), None),
+            (None, None, Some(bob))
+        ]
     );
     assert_eq!(config.groups_of(alice).len(), 3);
 }
@@ -166,7 +218,10 @@ fn every_reference_kind_resolves_by_name_and_by_id() {
 fn null_means_not_set() {
     let config = parse("_format_version: '3.0'\nservices: [{name: s, host: h, path: null, tags: null}]\nplugins: [{name: key-auth, config: {anonymous: null, key_names: null}}]\n").unwrap();
     assert!(config.services[0].path.is_none());
-    assert_eq!(config.plugins[0].config["key_names"], serde_json::json!(["apikey"]));
+    assert_eq!(
+        config.plugins[0].config["key_names"],
+        serde_json::json!(["apikey"])
+    );
 }
 
 #[test]
@@ -177,8 +232,12 @@ fn json_documents_are_read() {
 
 #[test]
 fn environment_is_substituted_before_parsing() {
-    let yaml = "_format_version: '3.0'\nservices:\n  - name: s\n    url: ${{ env \"DECK_UPSTREAM\" }}\n";
+    let yaml =
+        "_format_version: '3.0'\nservices:\n  - name: s\n    url: ${{ env \"DECK_UPSTREAM\" }}\n";
     let env = |name: &str| (name == "DECK_UPSTREAM").then(|| "http://10.0.0.1:8080".to_string());
     let config = config::parse_str(yaml, &env, NOW).unwrap();
-    assert_eq!((config.services[0].host.as_str(), config.services[0].port), ("10.0.0.1", 8080));
+    assert_eq!(
+        (config.services[0].host.as_str(), config.services[0].port),
+        ("10.0.0.1", 8080)
+    );
 }
