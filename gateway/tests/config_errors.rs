@@ -158,6 +158,7 @@ fn error_catalogue() {
         ("unknown mode", mcp("{mode: bogus}")),
         ("unsupported mode", mcp("{mode: conversion-listener}")),
         ("nested plugin config", error("services: [{name: s, host: h, plugins: [{name: ai-mcp-proxy, config: {mode: listener}}]}]\n")),
+        ("nested route plugin config", error("services: [{name: s, host: h, routes: [{paths: [/a]}, {paths: [/b], plugins: [{name: file-log, config: {path: 1}}]}]}]\n")),
         ("tool without description", mcp("{mode: passthrough-listener, tools: [{name: t}]}")),
         ("tool without name", mcp("{mode: passthrough-listener, tools: [{description: d}]}")),
         ("duplicate tool", mcp("{mode: passthrough-listener, tools: [{name: t, description: d}, {name: t, description: e}]}")),
