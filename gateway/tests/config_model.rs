@@ -241,3 +241,31 @@ fn environment_is_substituted_before_parsing() {
         ("10.0.0.1", 8080)
     );
 }
+
+#[test]
+fn meta_keys_and_older_format_versions_are_accepted() {
+    for version in ["1.1", "2.1", "3.0"] {
+        let yaml = format!(
+            "_format_version: '{version}'\n_transform: true\n_workspace: default\n_info: {{select_tags: [a]}}\nservices: [{{name: s, host: h}}]\n"
+        );
+        assert_eq!(parse(&yaml).unwrap().services.len(), 1, "{version}");
+    }
+}
+
+#[test]
+fn file_timestamps_are_kept() {
+    let config = parse(
+        "_format_version: '3.0'\nservices: [{name: s, host: h, created_at: 5, updated_at: 6}]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        (config.services[0].created_at, config.services[0].updated_at),
+        (5, 6)
+    );
+}
+
+#[test]
+fn ignored_route_fields_are_accepted() {
+    let yaml = "_format_version: '3.0'\nroutes: [{paths: [/], https_redirect_status_code: 426, snis: [a.b], sources: [{ip: 1.2.3.4}], destinations: []}]\n";
+    assert_eq!(parse(yaml).unwrap().routes.len(), 1);
+}

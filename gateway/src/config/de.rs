@@ -3,7 +3,7 @@
 //! [`ConfigError`]s whose path names the bad field and whose message names the expected type.
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_norway::Value;
 
 use super::error::ConfigError;
 
@@ -11,30 +11,38 @@ use super::error::ConfigError;
 pub const DOCUMENT: &str = "document";
 
 /// Parses YAML or JSON text (YAML is a superset; JSON-looking text goes to the JSON parser for
-/// its better messages) into a JSON value, applying YAML merge keys (`<<`).
+/// its better messages) into a YAML value, applying YAML merge keys (`<<`). The YAML value is
+/// the intermediate form because its deserializer, unlike `serde_json::Value`'s, never accepts
+/// a list where an object is expected.
 pub fn parse_document(text: &str) -> Result<Value, ConfigError> {
-    if text.trim_start().starts_with('{') {
-        return serde_json::from_str(text).map_err(|e| ConfigError::new(DOCUMENT, e.to_string()));
-    }
-    let mut yaml: serde_norway::Value =
-        serde_norway::from_str(text).map_err(|e| ConfigError::new(DOCUMENT, e.to_string()))?;
-    yaml.apply_merge()
-        .map_err(|e| ConfigError::new(DOCUMENT, e.to_string()))?;
-    if yaml.is_null() {
+    let syntax = |e: &dyn std::fmt::Display| ConfigError::new(DOCUMENT, e.to_string());
+    let mut document: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| syntax(&e))?
+    } else {
+        serde_norway::from_str(text).map_err(|e| syntax(&e))?
+    };
+    document.apply_merge().map_err(|e| syntax(&e))?;
+    if document.is_null() {
         return Err(ConfigError::new(DOCUMENT, "the configuration is empty"));
     }
-    serde_json::to_value(yaml).map_err(|e| ConfigError::new(DOCUMENT, e.to_string()))
+    Ok(document)
 }
 
-/// Removes every `null` member of every object, recursively: in a configuration `null` means
+/// A JSON value as the intermediate form (for plugin configs held as JSON).
+pub fn from_json(value: &serde_json::Value) -> Result<Value, ConfigError> {
+    serde_norway::to_value(value).map_err(|e| ConfigError::new("", e.to_string()))
+}
+
+/// Removes every `null` member of every mapping, recursively: in a configuration `null` means
 /// "not set", so the field takes its default (or is reported missing when it is required).
 pub fn strip_nulls(value: &mut Value) {
     match value {
-        Value::Object(map) => {
+        Value::Mapping(map) => {
             map.retain(|_, v| !v.is_null());
             map.values_mut().for_each(strip_nulls);
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        Value::Sequence(items) => items.iter_mut().for_each(strip_nulls),
+        Value::Tagged(tagged) => strip_nulls(&mut tagged.value),
         _ => {}
     }
 }
@@ -88,6 +96,9 @@ fn reword(message: &str) -> String {
             }
         }
     }
+    if let Some(reason) = message.strip_prefix("UUID parsing failed: ") {
+        return format!("invalid UUID: {reason}");
+    }
     message.to_string()
 }
 
@@ -134,8 +145,9 @@ mod tests {
         list: Option<Vec<String>>,
     }
 
-    fn error(json: Value) -> String {
-        from_value::<Probe>(json, "x.config")
+    fn error(json: serde_json::Value) -> String {
+        let value = from_json(&json).unwrap();
+        from_value::<Probe>(value, "x.config")
             .unwrap_err()
             .to_string()
     }
@@ -156,6 +168,8 @@ mod tests {
         assert_eq!(e, "x.config.size: expected a non-negative integer");
         let e = error(serde_json::json!("text"));
         assert_eq!(e, "x.config: expected an object");
+        let e = error(serde_json::json!([1, 2]));
+        assert_eq!(e, "x.config: expected an object");
     }
 
     #[test]
@@ -168,17 +182,18 @@ mod tests {
 
     #[test]
     fn nulls_are_unset() {
-        let mut v = serde_json::json!({"a": null, "b": [{"c": null, "d": 1}]});
+        let mut v = from_json(&serde_json::json!({"a": null, "b": [{"c": null, "d": 1}]})).unwrap();
         strip_nulls(&mut v);
-        assert_eq!(v, serde_json::json!({"b": [{"d": 1}]}));
+        assert_eq!(v, from_json(&serde_json::json!({"b": [{"d": 1}]})).unwrap());
     }
 
     #[test]
     fn parses_yaml_json_and_merge_keys() {
+        let json = |v: serde_json::Value| from_json(&v).unwrap();
         let v = parse_document("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n").unwrap();
-        assert_eq!(v["other"], serde_json::json!({"x": 1, "y": 2}));
+        assert_eq!(v["other"], json(serde_json::json!({"x": 1, "y": 2})));
         let v = parse_document("{\"a\": [1]}").unwrap();
-        assert_eq!(v, serde_json::json!({"a": [1]}));
+        assert_eq!(v, json(serde_json::json!({"a": [1]})));
         assert_eq!(parse_document("  \n").unwrap_err().path, DOCUMENT);
         assert!(parse_document("a: [").unwrap_err().message.contains("line"));
     }

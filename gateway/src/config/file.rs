@@ -6,13 +6,16 @@ mod consumer;
 mod plugin;
 mod service;
 
-use serde::Deserialize;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 pub use consumer::{ConsumerFile, ConsumerGroupFile, KeyAuthFile};
 pub use plugin::PluginFile;
 pub use service::{FileProtocol, RouteFile, ServiceFile};
 
-use super::de;
+use super::de as config_de;
 use super::error::ConfigError;
 
 /// The format versions this gateway reads (decK's `_format_version`).
@@ -49,11 +52,11 @@ pub struct DeckFile {
 
 impl DeckFile {
     /// Reads a parsed document (YAML or JSON, already substituted) into the file types.
-    pub fn from_value(mut value: serde_json::Value) -> Result<DeckFile, ConfigError> {
-        de::strip_nulls(&mut value);
-        de::from_value(value, "").map_err(|mut e| {
+    pub fn from_value(mut value: serde_norway::Value) -> Result<DeckFile, ConfigError> {
+        config_de::strip_nulls(&mut value);
+        config_de::from_value(value, "").map_err(|mut e| {
             if e.path.is_empty() {
-                e.path = de::DOCUMENT.to_string();
+                e.path = config_de::DOCUMENT.to_string();
             }
             e
         })
@@ -62,11 +65,36 @@ impl DeckFile {
 
 /// A reference to another entity: its name (or username) or id as a string, or an object
 /// `{id}`, `{name}` (`{username}` for consumers), as decK writes them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged, expecting = "a name or id, or an object with `id` or `name`")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntityRef {
     NameOrId(String),
     Object(RefObject),
+}
+
+impl<'de> Deserialize<'de> for EntityRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<EntityRef, D::Error> {
+        deserializer.deserialize_any(RefVisitor)
+    }
+}
+
+/// A string or an object, nothing else (serde's untagged enums would take a list as an object).
+struct RefVisitor;
+
+impl<'de> Visitor<'de> for RefVisitor {
+    type Value = EntityRef;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a name or id, or an object with `id` or `name`")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<EntityRef, E> {
+        Ok(EntityRef::NameOrId(text.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EntityRef, A::Error> {
+        let object = RefObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(EntityRef::Object(object))
+    }
 }
 
 /// The object form of [`EntityRef`].

@@ -46,14 +46,13 @@ pub fn normalize(name: &str, config: &Value) -> Result<Value, ConfigError> {
 
 /// Deserializes a normalized config into its typed form (for the plugins' runtime code).
 pub fn typed<T: PluginSchema>(config: &Value) -> Result<T, ConfigError> {
-    de::from_value(config.clone(), "")
+    de::from_value(de::from_json(config)?, "")
 }
 
+/// `null` is an empty config (every default); the YAML form is the one deserialized (see
+/// `config::de::parse_document` for why).
 fn normalize_as<T: PluginSchema>(config: &Value) -> Result<Value, ConfigError> {
-    let mut config = match config {
-        Value::Null => Value::Object(Default::default()),
-        other => other.clone(),
-    };
+    let mut config = de::from_json(config)?;
     de::strip_nulls(&mut config);
     let typed: T = de::from_value(config, "")?;
     typed.check()?;
