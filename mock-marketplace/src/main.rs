@@ -67,7 +67,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     println!("{}", mock.url());
-    eprintln!("REST at {0}/users, MCP at {0}/mcp; Ctrl-C stops", mock.url());
+    eprintln!(
+        "REST at {0}/users, MCP at {0}/mcp; Ctrl-C stops",
+        mock.url()
+    );
     tokio::signal::ctrl_c().await?;
     mock.stop().await;
     Ok(())

@@ -13,6 +13,8 @@ use crate::{mcp, rest, MockState};
 
 /// Bodies above this are refused with 413 before they are read to the end.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// How much of an over-limit body is still read (and dropped) before answering 413.
+const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 const PREFIX: &str = "/marketplace";
 
 /// The actix handler behind every path; `tail` is the path inside the mock's mount point.
@@ -73,18 +75,29 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Bytes
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+    if declared.is_some_and(|length| length > DRAIN_LIMIT) {
         return Err(too_large());
     }
     let mut body = BytesMut::new();
+    let mut over = declared.is_some_and(|length| length > MAX_BODY_BYTES);
+    let mut seen = 0usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
             HttpResponse::BadRequest().json(json!({"error": format!("Bad body: {error}")}))
         })?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+        seen = seen.saturating_add(chunk.len());
+        over |= seen > MAX_BODY_BYTES;
+        // Reading on (and discarding) lets the client finish sending and see the 413; beyond
+        // the drain limit the connection is simply answered and dropped.
+        if over && seen > DRAIN_LIMIT {
+            break;
         }
-        body.extend_from_slice(&chunk);
+        if !over {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if over {
+        return Err(too_large());
     }
     Ok(body.freeze())
 }

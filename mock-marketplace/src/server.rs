@@ -54,7 +54,11 @@ pub async fn spawn_on(addr: SocketAddr, options: Options) -> io::Result<MockHand
 }
 
 /// The server thread: its own System, one worker, no signal handling (the test owns signals).
-fn run(listener: TcpListener, state: MockState, started: oneshot::Sender<io::Result<ServerHandle>>) {
+fn run(
+    listener: TcpListener,
+    state: MockState,
+    started: oneshot::Sender<io::Result<ServerHandle>>,
+) {
     actix_rt::System::new().block_on(async move {
         let config = app_config(&state);
         let server = HttpServer::new(move || App::new().configure(config.clone()))

@@ -32,7 +32,11 @@ pub async fn post(state: &MockState, req: &HttpRequest, items: Vec<Value>) -> Ht
 }
 
 /// Checks what applies to the whole POST: non-empty, version, session.
-fn admit(state: &MockState, req: &HttpRequest, items: &[Value]) -> Result<Option<String>, RpcError> {
+fn admit(
+    state: &MockState,
+    req: &HttpRequest,
+    items: &[Value],
+) -> Result<Option<String>, RpcError> {
     if items.is_empty() {
         return Err(jsonrpc::invalid_request("an empty batch"));
     }
@@ -60,10 +64,12 @@ fn answer(state: &MockState, req: &HttpRequest, item: Value) -> Option<Value> {
     };
     let refused = match era {
         Err(error) => Some(error),
-        Ok(Era::Modern) => Some(jsonrpc::invalid_request("2026-07-28 requests cannot be batched")),
-        Ok(Era::Legacy) if request.method == "initialize" => {
-            Some(jsonrpc::invalid_request("initialize cannot be part of a batch"))
-        }
+        Ok(Era::Modern) => Some(jsonrpc::invalid_request(
+            "2026-07-28 requests cannot be batched",
+        )),
+        Ok(Era::Legacy) if request.method == "initialize" => Some(jsonrpc::invalid_request(
+            "initialize cannot be part of a batch",
+        )),
         Ok(Era::Legacy) => None,
     };
     let outcome = match refused {

@@ -49,7 +49,9 @@ fn accepts(list: &[String], exact: &str, family: &str) -> bool {
 /// Whether the client lists `text/event-stream` explicitly (how a GET on `/` is told apart
 /// from a REST call).
 pub fn wants_event_stream(req: &HttpRequest) -> bool {
-    accepted(req).iter().any(|media| media == "text/event-stream")
+    accepted(req)
+        .iter()
+        .any(|media| media == "text/event-stream")
 }
 
 /// A POST must accept both JSON and SSE (wildcards count) and carry a JSON body.

@@ -78,7 +78,10 @@ pub fn result_json(id: &Value, result: Value) -> Value {
 #[derive(Debug, Clone)]
 pub enum Message {
     Request(Request),
-    Notification { method: String, params: Value },
+    Notification {
+        method: String,
+        params: Value,
+    },
     /// A client's response (or error) to a server request: acknowledged, never answered.
     Reply,
 }
@@ -146,7 +149,9 @@ fn reply_or_invalid(object: &Map<String, Value>) -> Result<Message, RpcError> {
     {
         Ok(Message::Reply)
     } else {
-        Err(invalid_request("a message needs a method, or a result or error"))
+        Err(invalid_request(
+            "a message needs a method, or a result or error",
+        ))
     }
 }
 

@@ -71,8 +71,8 @@ fn admit(
     let era = headers::era(req, message)?;
     headers::check_mirrored(req, message, era)?;
     // 2026-07-28 has no sessions; the handshake and discovery come before any session exists.
-    let exempt = era == Era::Modern
-        || matches!(message.method(), Some("initialize" | "server/discover"));
+    let exempt =
+        era == Era::Modern || matches!(message.method(), Some("initialize" | "server/discover"));
     if !state.options().stateful || exempt {
         return Ok((era, None));
     }
@@ -117,8 +117,12 @@ pub fn get(state: &MockState, req: &HttpRequest) -> HttpResponse {
             sse::keep_alive(ended, state.options().keep_alive),
             Some(&id),
         ),
-        None => RpcError::http(StatusCode::NOT_FOUND, jsonrpc::SESSION_NOT_FOUND, "Session not found")
-            .into_response(&Value::Null),
+        None => RpcError::http(
+            StatusCode::NOT_FOUND,
+            jsonrpc::SESSION_NOT_FOUND,
+            "Session not found",
+        )
+        .into_response(&Value::Null),
     }
 }
 

@@ -93,7 +93,10 @@ fn progress(state: &MockState, request: &Request) -> Vec<Step> {
                 "message": format!("step {step} of {total}")
             }
         });
-        steps.push(Step::Event(sse::event(state.next_event_id(), &notification)));
+        steps.push(Step::Event(sse::event(
+            state.next_event_id(),
+            &notification,
+        )));
         steps.push(Step::Pause(options.progress_interval));
     }
     steps

@@ -179,7 +179,10 @@ fn argument(tool: &Tool, arguments: &Value) -> Result<Option<String>, RpcError> 
 }
 
 fn invalid(tool: &Tool, detail: &str) -> RpcError {
-    RpcError::invalid_params(format!("Invalid arguments for tool {}: {detail}", tool.name))
+    RpcError::invalid_params(format!(
+        "Invalid arguments for tool {}: {detail}",
+        tool.name
+    ))
 }
 
 /// The `tools/call` result around `structured`: a pretty-printed text block plus the value.
