@@ -15,8 +15,13 @@ use serde_json::{json, Value};
 pub type McpClient = RunningService<RoleClient, ClientConfig>;
 
 /// The five tools, in the mock's order.
-pub const TOOLS: [&str; 5] =
-    ["list_users", "get_user", "list_orders", "list_orders_for_user", "search_orders"];
+pub const TOOLS: [&str; 5] = [
+    "list_users",
+    "get_user",
+    "list_orders",
+    "list_orders_for_user",
+    "search_orders",
+];
 
 /// A mock and a gateway configured by a decK document.
 pub struct Deployment {
@@ -44,7 +49,12 @@ impl Deployment {
             worker_processes: 1,
             ..Settings::default()
         })?;
-        Ok(Deployment { mock, gateway, dir, http: reqwest::Client::new() })
+        Ok(Deployment {
+            mock,
+            gateway,
+            dir,
+            http: reqwest::Client::new(),
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -81,7 +91,8 @@ pub async fn exercise(client: &McpClient) -> anyhow::Result<(Vec<String>, Vec<Va
         if let Value::Object(map) = args {
             params = params.with_arguments(map);
         }
-        let result = tokio::time::timeout(Duration::from_secs(10), client.call_tool(params)).await??;
+        let result =
+            tokio::time::timeout(Duration::from_secs(10), client.call_tool(params)).await??;
         results.push(serde_json::to_value(&result)?);
     }
     Ok((names, results))

@@ -11,7 +11,10 @@ const PLUGIN: &str = "    config:
 
 async fn works_end_to_end(deck: String, variant: &str) {
     let d = Deployment::deck(&deck).await.expect("deployment starts");
-    let client = d.mcp("/marketplace").await.expect("client initializes through the gateway");
+    let client = d
+        .mcp("/marketplace")
+        .await
+        .expect("client initializes through the gateway");
     let (names, results) = exercise(&client).await.expect("tools answer");
     assert_eq!(names, TOOLS, "{variant}");
     insta::assert_json_snapshot!("tool_results", results);
@@ -23,7 +26,12 @@ async fn works_end_to_end(deck: String, variant: &str) {
     assert_eq!(status, 200, "{variant}");
     insta::assert_json_snapshot!("rest", (users, orders));
     // Every MCP message went to the service root, as the seed's route implies.
-    assert!(d.mock.requests().iter().filter(|r| r.method == "POST").all(|r| r.path == "/"));
+    assert!(d
+        .mock
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .all(|r| r.path == "/"));
 }
 
 #[tokio::test]
