@@ -359,7 +359,6 @@ fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,7 +397,10 @@ mod tests {
 
     #[test]
     fn multi_line_data_is_joined_with_lf() {
-        assert_eq!(parse("data: a\ndata:\ndata: b\n\n"), [ev(None, "a\n\nb", None)]);
+        assert_eq!(
+            parse("data: a\ndata:\ndata: b\n\n"),
+            [ev(None, "a\n\nb", None)]
+        );
     }
 
     #[test]
@@ -422,7 +424,11 @@ mod tests {
     fn comments_between_events_are_counted_not_dispatched() {
         let (events, parser) = parse_chunks(
             64,
-            &[b": keep-alive\n\ndata: x\n", b": mid-event\n\n:", b" split\n"],
+            &[
+                b": keep-alive\n\ndata: x\n",
+                b": mid-event\n\n:",
+                b" split\n",
+            ],
         );
         assert_eq!(events, [ev(None, "x", None)]);
         assert_eq!(parser.comments(), 3);
@@ -445,7 +451,11 @@ mod tests {
     fn space_after_colon_is_optional_and_only_one_is_removed() {
         assert_eq!(
             parse("data:test\n\ndata: test\n\ndata:  test\n\n"),
-            [ev(None, "test", None), ev(None, "test", None), ev(None, " test", None)]
+            [
+                ev(None, "test", None),
+                ev(None, "test", None),
+                ev(None, " test", None)
+            ]
         );
     }
 
@@ -505,7 +515,13 @@ mod tests {
         let big = format!("data: {}\n", "x".repeat(40));
         let mut parser = SseParser::new(32);
         let mut out = Vec::new();
-        for chunk in ["data: a\n", &big, "data: b\n", "id: 9\n\n", "data: next\n\n"] {
+        for chunk in [
+            "data: a\n",
+            &big,
+            "data: b\n",
+            "id: 9\n\n",
+            "data: next\n\n",
+        ] {
             for byte in chunk.as_bytes().chunks(5) {
                 parser.feed(byte, &mut out);
                 assert!(parser.buffered_bytes() <= 32);
