@@ -3,6 +3,7 @@
 //! streams SSE and passes `Mcp-Session-Id`). JSON-RPC observation and ACLs are not built yet.
 
 pub mod schema;
+pub mod sse;
 
 use serde_json::Value;
 
