@@ -1,0 +1,1 @@
+//! Unit tests of the envelope module, one file per area.
