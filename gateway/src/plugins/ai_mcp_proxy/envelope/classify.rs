@@ -44,7 +44,7 @@ pub fn classify(content_type: Option<&str>, body: &[u8]) -> Classified {
     if !json_type && !matches!(first, Some(b'{' | b'[')) {
         return Classified::NotJsonRpc;
     }
-    match parse(&body[bom..], first) {
+    match parse(body, bom, first) {
         Ok(classified) => classified,
         // With a non-JSON content type the body is someone else's format that happens to
         // start like JSON (NDJSON, templates): ordinary traffic, as the spec requires.
@@ -72,9 +72,14 @@ fn is_json_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-fn parse(body: &[u8], first: Option<u8>) -> Result<Classified, String> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| format!("Parse error: invalid UTF-8 at byte {}", e.valid_up_to()))?;
+fn parse(body: &[u8], bom: usize, first: Option<u8>) -> Result<Classified, String> {
+    let body = &body[bom..];
+    let text = std::str::from_utf8(body).map_err(|e| {
+        format!(
+            "Parse error: invalid UTF-8 at byte {}",
+            bom + e.valid_up_to()
+        )
+    })?;
     if too_deep(body) {
         return Err(format!(
             "Parse error: JSON nested deeper than {MAX_DEPTH} levels"
