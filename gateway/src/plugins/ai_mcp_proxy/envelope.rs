@@ -14,6 +14,7 @@
 mod classify;
 mod errors;
 mod headers;
+mod members;
 mod methods;
 mod response;
 mod rpc_id;

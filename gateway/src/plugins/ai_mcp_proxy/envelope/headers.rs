@@ -119,7 +119,9 @@ fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
         .strip_suffix(b"==")
         .or_else(|| input.strip_suffix(b"="))
         .unwrap_or(input);
-    if (data.len() != input.len() && input.len() % 4 != 0) || data.len() % 4 == 1 {
+    // Padding only ever completes a final group of four; one leftover character is no byte.
+    let (padded, rest) = (data.len() != input.len(), input.len() % 4);
+    if (padded && rest != 0) || data.len() % 4 == 1 {
         return None;
     }
     let mut out = Vec::with_capacity(data.len() * 3 / 4);

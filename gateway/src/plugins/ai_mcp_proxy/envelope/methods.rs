@@ -88,6 +88,12 @@ pub fn method_like(m: &str, canonical: &str) -> bool {
     loosely_eq_trimmed(trim(m), canonical)
 }
 
+/// Case-insensitive comparison with the same folding, no trimming: how lenient parsers match
+/// object keys (Go's `encoding/json` maps `"METHOD"` and `"paramſ"` onto `method`/`params`).
+pub(super) fn key_like(key: &str, canonical: &str) -> bool {
+    loosely_eq_trimmed(key, canonical)
+}
+
 fn loosely_eq_trimmed(m: &str, canonical: &str) -> bool {
     // Folding never lengthens a name in bytes, so one shorter than `canonical` cannot match.
     if m.len() < canonical.len() {

@@ -3,7 +3,10 @@
 //! serde_json's `Value` keeps the last of two equal keys while other parsers keep the first, so
 //! a body with two `method` members could mean `tools/list` to the gateway and `tools/call` to
 //! the upstream. Reading the object through `MapAccess` sees every key, so a repeat of a member
-//! the gateway relies on is caught here rather than by searching the text. Wanted values are
+//! the gateway relies on is caught here rather than by searching the text. Keys are matched
+//! case-insensitively, because Go's `encoding/json` (and .NET or Jackson when configured so)
+//! binds `"Method"` to the `method` field: `{"method":"tools/list","METHOD":"tools/call"}` must
+//! be a duplicate, and `{"Method":"tools/call"}` alone must still be read as a call. Wanted values are
 //! kept as borrowed raw JSON (no copy, no number conversion, so `1e400` stays valid); everything
 //! else is skipped with `IgnoredAny`, which serde_json walks without recursion or allocation.
 
@@ -11,6 +14,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
+
+use super::methods::key_like;
 
 /// Most members any scan asks for (the top-level envelope's six).
 const MAX_WANTED: usize = 6;
@@ -61,6 +66,7 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        debug_assert!(self.wanted.len() <= MAX_WANTED);
         let mut out = Scanned::default();
         while let Some(slot) = map.next_key_seed(KeySeed(self.wanted))? {
             let Some(i) = slot else {
@@ -100,6 +106,6 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|w| *w == key))
+        Ok(self.0.iter().position(|w| key_like(key, w)))
     }
 }

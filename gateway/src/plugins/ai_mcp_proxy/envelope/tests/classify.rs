@@ -93,8 +93,14 @@ fn invalid_utf8_is_malformed() {
         JSON,
         b"{\"method\":\"x\",\"params\":{\"arguments\":{\"a\":\"\xc3\"}}}",
     );
+    // JSON to a lenient upstream even under another content type: read, so refused.
+    malformed(
+        Some("text/plain"),
+        b"{\"method\":\"tools/call\",\"x\":\"\xff\"}",
+    );
+    // Not JSON at all under another content type: someone else's bytes.
     assert_eq!(
-        classify(Some("text/plain"), b"{\"a\":\"\xff\"}"),
+        classify(Some("text/plain"), b"{\xff"),
         Classified::NotJsonRpc
     );
 }
@@ -442,4 +448,54 @@ fn batches_keep_every_element_in_order() {
     }
     assert!(matches!(&items[4], BatchItem::Envelope(e) if e.kind == Kind::Notification));
     malformed(JSON, br#"[{"jsonrpc":"2.0","method":"ping"},]"#);
+}
+
+#[test]
+fn deep_json_under_another_content_type_is_still_refused() {
+    let body = format!(
+        r#"{{"method":"tools/call","params":{{"name":"x","arguments":{}}}}}"#,
+        deep(200, "1")
+    );
+    malformed(Some("text/plain"), body.as_bytes());
+    assert_eq!(
+        classify(Some("text/plain"), "[".repeat(200).as_bytes()),
+        Classified::NotJsonRpc
+    );
+}
+
+#[test]
+fn keys_differing_only_in_case_are_the_same_member() {
+    // Go's encoding/json binds "METHOD" to the method field, and the last one wins.
+    let cases = [
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","METHOD":"tools/call","params":{"name":"x"}}"#,
+            "method",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","Name":"b"}}"#,
+            "params.name",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"paramſ":{"name":"b"}}"#,
+            "params",
+        ),
+        (r#"{"jsonrpc":"2.0","Id":2,"id":1,"method":"ping"}"#, "id"),
+    ];
+    for (body, member) in cases {
+        assert_eq!(
+            invalid(body).2,
+            format!("Invalid Request: duplicate member \"{member}\""),
+            "{body}"
+        );
+    }
+    let go_style =
+        single(r#"{"JSONRPC":"2.0","ID":1,"Method":"tools/call","Params":{"Name":"list_users"}}"#);
+    assert_eq!(
+        (go_style.kind, go_style.tool_name.as_deref()),
+        (Kind::Request, Some("list_users"))
+    );
+    assert!(matches!(
+        classify_json(r#"{"Method":"tools/call","params":{"name":"a"}}"#),
+        Classified::Single(_)
+    ));
 }
