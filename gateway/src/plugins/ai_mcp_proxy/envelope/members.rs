@@ -29,12 +29,14 @@ pub(super) fn is_rpc_like(s: &Scanned<'_>) -> bool {
     s.get(JSONRPC).is_some() || s.get(METHOD).is_some()
 }
 
+/// Why a JSON-RPC-like message cannot be used, ready for [`super::error_body`].
 pub(super) struct Rejection {
     pub id: RpcId,
     pub code: i64,
     pub message: String,
 }
 
+/// The envelope of a scanned JSON-RPC-like object, or why it is unusable.
 pub(super) fn envelope(s: &Scanned<'_>) -> Result<Envelope, Rejection> {
     // The id is read first so that every later rejection can carry it.
     let id_token = if s.duplicate == Some("id") {
