@@ -2,6 +2,7 @@
 //! plugin relays MCP traffic as a plain streaming proxy (the ordinary relay keeps bodies intact,
 //! streams SSE and passes `Mcp-Session-Id`). JSON-RPC observation and ACLs are not built yet.
 
+pub mod envelope;
 pub mod schema;
 pub mod sse;
 

@@ -1,0 +1,187 @@
+//! Request bodies: ordinary HTTP traffic, or JSON-RPC the gateway must read before forwarding.
+//!
+//! The body is never modified; this only decides what it is. The top-level object is read in
+//! one pass (see `scan`); batch elements are kept as raw text first and then read one by one,
+//! which is simple and costs little for a format that 2025-06-18 already dropped.
+
+use serde::de::{Deserialize, IgnoredAny};
+use serde_json::value::RawValue;
+
+use super::members::{envelope, is_rpc_like, ENVELOPE};
+use super::scan::{scan_object, scan_object_text};
+use super::{BatchItem, Classified, RpcId, INVALID_REQUEST};
+
+/// Deepest nesting accepted, as serde_json's own recursion limit. Checked up front because
+/// serde_json skips unread values iteratively and without a limit, while upstream parsers may
+/// crash or refuse far earlier.
+pub const MAX_DEPTH: usize = 128;
+
+/// Classifies one request body. See [`Classified`] for the outcomes.
+pub fn classify(content_type: Option<&str>, body: &[u8]) -> Classified {
+    if body.is_empty() {
+        return Classified::NotJsonRpc;
+    }
+    let content_type = content_type.map(str::trim).filter(|ct| !ct.is_empty());
+    let json_type = content_type.is_some_and(is_json_content_type);
+    let bom = if body.starts_with(BOM) { BOM.len() } else { 0 };
+    let start = bom + body[bom..].iter().take_while(|b| is_json_ws(**b)).count();
+    let first = body.get(start).copied();
+    if !json_type && !matches!(first, Some(b'{' | b'[')) {
+        return Classified::NotJsonRpc;
+    }
+    match parse(body, bom, first) {
+        Ok(classified) => classified,
+        // With a non-JSON content type a body that is not JSON is someone else's format that
+        // happens to start like JSON (NDJSON, templates): ordinary traffic, as the spec
+        // requires. But JSON that only fails the gateway's own strictness (invalid UTF-8 in a
+        // string, nesting past the limit) is JSON to lenient upstreams, which may ignore the
+        // content type and run the call; passing it on unread would skip the ACL.
+        Err(_) if content_type.is_some() && !json_type && !lenient_json(&body[bom..]) => {
+            Classified::NotJsonRpc
+        }
+        Err(message) => Classified::Malformed { message },
+    }
+}
+
+/// `application/json` and `application/*+json`, parameters and case ignored.
+pub fn is_json_content_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json")
+            || (subtype.len() > 5 && subtype[subtype.len() - 5..].eq_ignore_ascii_case("+json")))
+}
+
+// A UTF-8 BOM is stripped rather than refused: Node and .NET decoders drop it, so an upstream
+// may well run a BOM-prefixed tools/call, and the ACL has to see it.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn is_json_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn parse(body: &[u8], bom: usize, first: Option<u8>) -> Result<Classified, String> {
+    let body = &body[bom..];
+    let text = std::str::from_utf8(body).map_err(|e| {
+        format!(
+            "Parse error: invalid UTF-8 at byte {}",
+            bom + e.valid_up_to()
+        )
+    })?;
+    if too_deep(body) {
+        return Err(format!(
+            "Parse error: JSON nested deeper than {MAX_DEPTH} levels"
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let classified = match first {
+        Some(b'{') => {
+            let scanned = scan_object(&mut de, ENVELOPE).map_err(parse_error)?;
+            single(&scanned)
+        }
+        Some(b'[') => {
+            let elements = Vec::<&RawValue>::deserialize(&mut de).map_err(parse_error)?;
+            batch(&elements)
+        }
+        _ => {
+            IgnoredAny::deserialize(&mut de).map_err(parse_error)?;
+            Classified::NotJsonRpc
+        }
+    };
+    de.end().map_err(parse_error)?;
+    Ok(classified)
+}
+
+/// JSON syntax, with UTF-8 inside strings and nesting depth unchecked: serde_json's skipping
+/// walk checks neither and needs no recursion.
+fn lenient_json(body: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(body).is_ok()
+}
+
+fn parse_error(e: serde_json::Error) -> String {
+    format!("Parse error: {e}")
+}
+
+/// Nesting depth outside strings, without recursion.
+fn too_deep(body: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+fn single(s: &super::scan::Scanned<'_>) -> Classified {
+    if !is_rpc_like(s) {
+        return Classified::NotJsonRpc;
+    }
+    match envelope(s) {
+        Ok(env) => Classified::Single(env),
+        Err(r) => Classified::Invalid {
+            id: r.id,
+            code: r.code,
+            message: r.message,
+        },
+    }
+}
+
+fn batch(elements: &[&RawValue]) -> Classified {
+    let mut any_rpc = false;
+    let items = elements
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            let scanned = raw
+                .get()
+                .starts_with('{')
+                .then(|| scan_object_text(raw.get(), ENVELOPE).ok())
+                .flatten()
+                .filter(is_rpc_like);
+            let Some(scanned) = scanned else {
+                return BatchItem::Invalid {
+                    index,
+                    id: RpcId::Null,
+                    code: INVALID_REQUEST,
+                    message: "Invalid Request: batch element is not a JSON-RPC message".into(),
+                };
+            };
+            any_rpc = true;
+            match envelope(&scanned) {
+                Ok(env) => BatchItem::Envelope(env),
+                Err(r) => BatchItem::Invalid {
+                    index,
+                    id: r.id,
+                    code: r.code,
+                    message: r.message,
+                },
+            }
+        })
+        .collect();
+    if any_rpc {
+        Classified::Batch(items)
+    } else {
+        Classified::NotJsonRpc
+    }
+}

@@ -1,0 +1,148 @@
+//! The members of one JSON-RPC message, read from its scanned envelope: checked for duplicates
+//! and types, then turned into an [`Envelope`].
+//!
+//! `params` and `_meta`, small apart from the tool's arguments, are read again from their raw
+//! text rather than in the first pass, because reading them in place would make serde_json
+//! convert a bare number value and reject `1e400`, which is valid JSON.
+
+use serde_json::value::RawValue;
+
+use super::scan::{scan_object_text, Scanned};
+use super::{
+    is_prompts_get_like, is_resources_read_like, is_tools_call_like, Envelope, Kind, RpcId,
+    INVALID_PARAMS, INVALID_REQUEST,
+};
+
+pub(super) const ENVELOPE: &[&str] = &["jsonrpc", "id", "method", "params", "result", "error"];
+// Positions in `ENVELOPE`.
+const JSONRPC: usize = 0;
+const ID: usize = 1;
+const METHOD: usize = 2;
+const PARAMS: usize = 3;
+const RESULT: usize = 4;
+const ERROR: usize = 5;
+const PARAMS_MEMBERS: &[&str] = &["name", "uri", "_meta"];
+const META_MEMBERS: &[&str] = &["io.modelcontextprotocol/protocolVersion"];
+
+/// An object with a `method` or `jsonrpc` member is JSON-RPC (the spec's test for MCP traffic).
+pub(super) fn is_rpc_like(s: &Scanned<'_>) -> bool {
+    s.get(JSONRPC).is_some() || s.get(METHOD).is_some()
+}
+
+/// Why a JSON-RPC-like message cannot be used, ready for [`super::error_body`].
+pub(super) struct Rejection {
+    pub id: RpcId,
+    pub code: i64,
+    pub message: String,
+}
+
+/// The envelope of a scanned JSON-RPC-like object, or why it is unusable.
+pub(super) fn envelope(s: &Scanned<'_>) -> Result<Envelope, Rejection> {
+    // The id is read first so that every later rejection can carry it.
+    let id_token = if s.duplicate == Some("id") {
+        None
+    } else {
+        s.get(ID)
+    };
+    let id = id_token.map(|raw| RpcId::from_json_token(raw.get()));
+    let reply_id = id.clone().flatten().unwrap_or(RpcId::Null);
+    let reject = |code, message: String| Rejection {
+        id: reply_id.clone(),
+        code,
+        message,
+    };
+    let invalid = |what: &str| reject(INVALID_REQUEST, format!("Invalid Request: {what}"));
+
+    if let Some(dup) = s.duplicate {
+        return Err(invalid(&format!("duplicate member \"{dup}\"")));
+    }
+    let id = match id {
+        Some(None) => return Err(invalid("id must be a string, a number or null")),
+        Some(Some(id)) => Some(id),
+        None => None,
+    };
+    let method = match s.get(METHOD) {
+        None => None,
+        Some(raw) => Some(json_string(raw).ok_or_else(|| invalid("method must be a string"))?),
+    };
+    let params =
+        params(s.get(PARAMS)).map_err(|dup| invalid(&format!("duplicate member \"{dup}\"")))?;
+    let kind = match (&method, &id) {
+        (Some(_), Some(_)) => Kind::Request,
+        (Some(_), None) => Kind::Notification,
+        (None, _) => match (s.get(RESULT), s.get(ERROR)) {
+            (Some(_), None) => Kind::Response,
+            (None, Some(_)) => Kind::ErrorResponse,
+            (Some(_), Some(_)) => {
+                return Err(invalid("a response cannot carry both result and error"))
+            }
+            (None, None) => return Err(invalid("method is missing")),
+        },
+    };
+    let m = method.as_deref().unwrap_or_default();
+    // An ACL cannot judge a call whose tool it cannot name, and a server in a loosely typed
+    // language might turn `["list_users"]` into the string "list_users".
+    if is_tools_call_like(m) && params.name.is_none() {
+        return Err(reject(
+            INVALID_PARAMS,
+            "Invalid params: params.name must be a string".into(),
+        ));
+    }
+    let named = is_tools_call_like(m) || is_prompts_get_like(m);
+    Ok(Envelope {
+        id,
+        kind,
+        tool_name: if named { params.name } else { None },
+        resource_uri: if is_resources_read_like(m) {
+            params.uri
+        } else {
+            None
+        },
+        protocol_version: params.protocol_version,
+        method,
+    })
+}
+
+#[derive(Default)]
+struct Params {
+    name: Option<String>,
+    uri: Option<String>,
+    protocol_version: Option<String>,
+}
+
+/// Reads `params.name`, `params.uri` and the protocol version; `Err` names a duplicate member.
+fn params(raw: Option<&RawValue>) -> Result<Params, &'static str> {
+    let Some(text) = raw.map(RawValue::get).filter(|t| t.starts_with('{')) else {
+        return Ok(Params::default());
+    };
+    // Already validated by the first pass, so this cannot fail on syntax.
+    let p = scan_object_text(text, PARAMS_MEMBERS).unwrap_or_default();
+    if let Some(dup) = p.duplicate {
+        return Err(match dup {
+            "name" => "params.name",
+            "uri" => "params.uri",
+            _ => "params._meta",
+        });
+    }
+    let meta = match p.get(2).map(RawValue::get).filter(|t| t.starts_with('{')) {
+        Some(text) => scan_object_text(text, META_MEMBERS).unwrap_or_default(),
+        None => Scanned::default(),
+    };
+    if meta.duplicate.is_some() {
+        return Err("params._meta.io.modelcontextprotocol/protocolVersion");
+    }
+    Ok(Params {
+        name: p.get(0).and_then(json_string),
+        uri: p.get(1).and_then(json_string),
+        protocol_version: meta.get(0).and_then(json_string),
+    })
+}
+
+/// The decoded string when `raw` is a JSON string. A lone surrogate escape (`"\ud800"`) is
+/// valid JSON text but no Rust string; it counts as "not a string".
+fn json_string(raw: &RawValue) -> Option<String> {
+    let text = raw.get();
+    text.starts_with('"')
+        .then(|| serde_json::from_str(text).ok())
+        .flatten()
+}
