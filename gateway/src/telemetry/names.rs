@@ -26,3 +26,30 @@ pub const LATENCY_BUCKETS_MS: &[f64] = &[
     1.0, 2.0, 5.0, 7.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0,
     200.0, 300.0, 400.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0, 60000.0,
 ];
+
+/// Histogram: MCP call latency in ms by `service`, `route`, `method`, `workspace`, `tool_name`.
+pub const AI_MCP_LATENCY: &str = "kong_ai_mcp_latency_ms";
+/// Histogram: MCP response body size in bytes, same labels.
+pub const AI_MCP_RESPONSE_SIZE: &str = "kong_ai_mcp_response_body_size_bytes";
+/// Counter: MCP errors, same labels + `type` (the JSON-RPC error class or `Tool error`).
+pub const AI_MCP_ERRORS: &str = "kong_ai_mcp_error_total";
+/// Counter: MCP ACL decisions, same labels + `primitive`, `action`.
+pub const AI_MCP_ACL: &str = "kong_ai_mcp_acl_total";
+/// Counter: MCP calls, same labels + `outcome` (success, jsonrpc_error, tool_error,
+/// http_error, transport_error, rejected).
+pub const AI_MCP_CALLS: &str = "kong_ai_mcp_calls_total";
+/// Histogram: time from the upstream request to its first SSE event, in ms.
+pub const AI_MCP_FIRST_EVENT: &str = "kong_ai_mcp_time_to_first_event_ms";
+/// Histogram: SSE events per MCP response stream.
+pub const AI_MCP_EVENTS: &str = "kong_ai_mcp_sse_events";
+
+/// The spec's buckets for `kong_ai_mcp_latency_ms`.
+pub const AI_MCP_LATENCY_BUCKETS_MS: &[f64] = &[
+    25.0, 50.0, 80.0, 100.0, 250.0, 400.0, 700.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0, 60000.0,
+];
+/// Buckets for response sizes in bytes.
+pub const SIZE_BUCKETS_BYTES: &[f64] = &[
+    128.0, 512.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
+];
+/// Buckets for events per stream.
+pub const EVENT_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 500.0, 1000.0];

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod file_log;
 mod key_auth;
+mod mcp;
 mod proxy;
 mod reload;
 mod streaming;

@@ -6,6 +6,7 @@ pub mod schema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::ai_mcp_proxy::McpStats;
 use super::context::Ctx;
 use super::Plugin;
 use crate::config::ConfigError;
@@ -17,6 +18,8 @@ struct Settings {
     status_code_metrics: bool,
     #[serde(default)]
     latency_metrics: bool,
+    #[serde(default)]
+    ai_metrics: bool,
 }
 
 pub struct Prometheus {
@@ -62,14 +65,56 @@ impl Plugin for Prometheus {
                     .unwrap_or(0.0)
             };
             let labels = [
-                ("service", service),
-                ("route", route),
+                ("service", service.clone()),
+                ("route", route.clone()),
                 ("workspace", "default".to_string()),
             ];
             metrics::histogram!(names::REQUEST_LATENCY, &labels).record(latency("request"));
             metrics::histogram!(names::UPSTREAM_LATENCY, &labels).record(latency("proxy"));
             metrics::histogram!(names::KONG_LATENCY, &labels).record(latency("kong"));
         }
+        if self.settings.ai_metrics {
+            if let Some(stats) = ctx.extensions.get::<McpStats>() {
+                ai_metrics(stats, &service, &route);
+            }
+        }
+    }
+}
+
+/// `kong_ai_mcp_*` from the facts the MCP plugin left in the context.
+fn ai_metrics(stats: &McpStats, service: &str, route: &str) {
+    for call in &stats.calls {
+        let labels = [
+            ("service", service.to_string()),
+            ("route", route.to_string()),
+            ("method", call.method.clone()),
+            ("workspace", "default".to_string()),
+            ("tool_name", call.tool_name.clone()),
+        ];
+        if let Some(latency) = call.latency_ms {
+            metrics::histogram!(names::AI_MCP_LATENCY, &labels).record(latency);
+        }
+        if let Some(size) = call.size {
+            metrics::histogram!(names::AI_MCP_RESPONSE_SIZE, &labels).record(size);
+        }
+        if let Some(kind) = call.error_type {
+            let mut with_type = labels.to_vec();
+            with_type.push(("type", kind.to_string()));
+            metrics::counter!(names::AI_MCP_ERRORS, &with_type).increment(1);
+        }
+        let mut with_outcome = labels.to_vec();
+        with_outcome.push(("outcome", call.outcome.as_str().to_string()));
+        metrics::counter!(names::AI_MCP_CALLS, &with_outcome).increment(1);
+        if let Some(first) = call.first_event_ms {
+            metrics::histogram!(names::AI_MCP_FIRST_EVENT, &labels).record(first);
+        }
+    }
+    if let Some(events) = stats.events {
+        let labels = [
+            ("service", service.to_string()),
+            ("route", route.to_string()),
+        ];
+        metrics::histogram!(names::AI_MCP_EVENTS, &labels).record(events as f64);
     }
 }
 

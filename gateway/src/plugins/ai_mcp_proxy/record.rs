@@ -1,0 +1,212 @@
+//! The `ai.mcp` section of the log record and the facts the prometheus plugin turns into
+//! `kong_ai_mcp_*` metrics. Every call gets an outcome class so an operator can tell a failing
+//! tool (`tool_error`) from a failing server (`jsonrpc_error`, `transport_error`, `http_error`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::envelope;
+use super::observe::{Call, Observation};
+
+/// What a call came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    JsonRpcError,
+    ToolError,
+    HttpError,
+    TransportError,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::JsonRpcError => "jsonrpc_error",
+            Outcome::ToolError => "tool_error",
+            Outcome::HttpError => "http_error",
+            Outcome::TransportError => "transport_error",
+        }
+    }
+}
+
+/// One call as metrics see it (labels already bounded).
+#[derive(Debug, Clone)]
+pub struct CallStat {
+    pub method: String,
+    pub tool_name: String,
+    pub latency_ms: Option<f64>,
+    pub size: Option<f64>,
+    pub error_type: Option<&'static str>,
+    pub outcome: Outcome,
+    pub first_event_ms: Option<f64>,
+}
+
+/// Handed to the prometheus plugin through the request context.
+#[derive(Debug, Default, Clone)]
+pub struct McpStats {
+    pub calls: Vec<CallStat>,
+    pub events: Option<u64>,
+}
+
+/// Where the request stood when the log phase ran.
+pub struct Ending<'a> {
+    pub sent: Option<Instant>,
+    pub status: u16,
+    pub failure: Option<&'static str>,
+    pub route: Uuid,
+    pub names: &'a ToolNames,
+    pub statistics: bool,
+}
+
+fn outcome(call: &Call, end: &Ending<'_>) -> Outcome {
+    match &call.answer {
+        Some(a) if a.error.is_some() => Outcome::JsonRpcError,
+        Some(a) if a.tool_error => Outcome::ToolError,
+        Some(_) => Outcome::Success,
+        None if end.failure == Some("transport_error") => Outcome::TransportError,
+        None if !(200..300).contains(&end.status) => Outcome::HttpError,
+        None if end.failure.is_some() => Outcome::TransportError,
+        None => Outcome::Success,
+    }
+}
+
+/// Builds the `ai.mcp` section and the metric facts.
+pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpStats) {
+    let mut section = Map::new();
+    if let Some(session) = &obs.session_id {
+        section.insert("mcp_session_id".into(), Value::from(session.as_str()));
+    }
+    let mut stats = McpStats::default();
+    let events = obs.events();
+    stats.events = events.map(|(n, _)| n);
+    let first_event_ms = match (events, end.sent) {
+        (Some((_, Some(first))), Some(sent)) => Some(ms(sent, first)),
+        _ => None,
+    };
+    let mut rpc = Vec::with_capacity(obs.calls.len());
+    for call in &obs.calls {
+        let outcome = outcome(call, end);
+        let is_call = envelope::is_tools_call_like(&call.method);
+        let latency = call
+            .answer
+            .as_ref()
+            .zip(end.sent)
+            .map(|(a, sent)| ms(sent, a.at));
+        let mut entry = Map::new();
+        entry.insert("method".into(), Value::from(call.method.as_str()));
+        if let Some(id) = &call.id {
+            entry.insert("id".into(), Value::from(id.to_log_string()));
+        }
+        if let Some(l) = latency {
+            entry.insert("latency".into(), json!(l.round() as u64));
+        }
+        if let Some(a) = &call.answer {
+            entry.insert("response_body_size".into(), json!(a.size));
+        }
+        if is_call {
+            if let Some(name) = &call.tool_name {
+                entry.insert("tool_name".into(), Value::from(name.as_str()));
+            }
+        }
+        if let Some((_, message)) = call.answer.as_ref().and_then(|a| a.error.as_ref()) {
+            entry.insert("error".into(), Value::from(message.as_str()));
+        }
+        entry.insert("outcome".into(), Value::from(outcome.as_str()));
+        if let Some(f) = first_event_ms {
+            entry.insert("time_to_first_event".into(), json!(f.round() as u64));
+        }
+        if let Some((n, _)) = events {
+            entry.insert("events".into(), json!(n));
+        }
+        if obs.keep_payloads {
+            let mut payload = Map::new();
+            payload.insert(
+                "request".into(),
+                Value::from(String::from_utf8_lossy(&call.request)),
+            );
+            if let Some(p) = call.answer.as_ref().and_then(|a| a.payload.as_ref()) {
+                payload.insert("response".into(), Value::from(p.as_str()));
+            }
+            entry.insert("payload".into(), Value::Object(payload));
+        }
+        rpc.push(Value::Object(entry));
+        let error_type = match &call.answer {
+            Some(a) => match &a.error {
+                Some((code, _)) => Some(envelope::error_class(*code)),
+                None if a.tool_error => Some(envelope::TOOL_ERROR),
+                None => None,
+            },
+            None => None,
+        };
+        let tool_name = match (is_call, &call.tool_name) {
+            (true, Some(name)) => end.names.label(end.route, name),
+            _ => String::new(),
+        };
+        stats.calls.push(CallStat {
+            method: call.method.clone(),
+            tool_name,
+            latency_ms: latency,
+            size: call.answer.as_ref().map(|a| a.size as f64),
+            error_type,
+            outcome,
+            first_event_ms,
+        });
+        if let Some(tools) = call.answer.as_ref().and_then(|a| a.tools.as_ref()) {
+            end.names.learn(end.route, tools);
+        }
+    }
+    if end.statistics {
+        section.insert("rpc".into(), Value::Array(rpc));
+    }
+    (section, stats)
+}
+
+fn ms(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64() * 1000.0
+}
+
+/// Bounds the `tool_name` label: names from the upstream's last `tools/list` on a route pass,
+/// and up to `UNLISTED_CAP` others; anything beyond becomes `_other`, so clients calling made-up
+/// tool names cannot grow the label space without bound.
+#[derive(Default)]
+pub struct ToolNames {
+    inner: Mutex<Names>,
+}
+
+#[derive(Default)]
+struct Names {
+    listed: HashMap<Uuid, HashSet<String>>,
+    unlisted: HashSet<String>,
+}
+
+pub const UNLISTED_CAP: usize = 64;
+pub const OTHER: &str = "_other";
+
+impl ToolNames {
+    pub fn label(&self, route: Uuid, name: &str) -> String {
+        let Ok(mut names) = self.inner.lock() else {
+            return OTHER.to_string();
+        };
+        if names.listed.get(&route).is_some_and(|s| s.contains(name))
+            || names.unlisted.contains(name)
+        {
+            return name.to_string();
+        }
+        if names.unlisted.len() < UNLISTED_CAP {
+            names.unlisted.insert(name.to_string());
+            return name.to_string();
+        }
+        OTHER.to_string()
+    }
+
+    pub fn learn(&self, route: Uuid, tools: &[String]) {
+        if let Ok(mut names) = self.inner.lock() {
+            names.listed.insert(route, tools.iter().cloned().collect());
+        }
+    }
+}
