@@ -374,3 +374,112 @@ async fn statistics_off_means_no_rpc_section() {
         "from the response header"
     );
 }
+
+#[tokio::test]
+async fn refusals_are_recorded() {
+    let h = Harness::marketplace(Options::default(), OBSERVED).await;
+    post(
+        &h,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"x","params":{{"p":"{}"}}}}"#,
+            "y".repeat(3000)
+        ),
+    )
+    .await;
+    post(
+        &h,
+        r#"{"jsonrpc":"2.0","id":"d","method":"tools/list","method":"tools/call"}"#,
+    )
+    .await;
+    let records = records(&h, 2).await;
+    let too_large = &records[0]["ai"]["mcp"]["rpc"][0];
+    assert_eq!(too_large["outcome"], "rejected");
+    assert!(too_large["error"]
+        .as_str()
+        .unwrap()
+        .contains("exceeds max_request_body_size (2048 bytes)"));
+    assert_eq!(records[0]["response"]["status"], 413);
+    let duplicate = &records[1]["ai"]["mcp"]["rpc"][0];
+    assert_eq!(
+        (duplicate["id"].as_str(), duplicate["outcome"].as_str()),
+        (Some("d"), Some("rejected"))
+    );
+    let metrics = h.metrics().await;
+    assert!(
+        metrics.contains(r#"method="",workspace="default",tool_name="",type="Invalid Request"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn batches_are_observed_element_by_element() {
+    let h = Harness::marketplace(Options::default(), OBSERVED).await;
+    let batch = r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_user","arguments":{"id":"zzz"}}},
+{"jsonrpc":"2.0","id":"two","method":"tools/list"},
+{"jsonrpc":"2.0","method":"notifications/initialized"}]"#;
+    let res = post(&h, batch).await;
+    assert_eq!(res.status(), 200);
+    let answers: Value = res.json().await.unwrap();
+    assert_eq!(answers.as_array().map(Vec::len), Some(2));
+    assert_eq!(&h.mock.requests()[0].body[..], batch.as_bytes());
+    let rpc = records(&h, 1).await[0]["ai"]["mcp"]["rpc"].clone();
+    let rpc = rpc.as_array().unwrap();
+    assert_eq!(rpc.len(), 3);
+    assert_eq!(
+        (rpc[0]["id"].as_str(), rpc[0]["tool_name"].as_str()),
+        (Some("1"), Some("get_user"))
+    );
+    assert_eq!(rpc[1]["id"], "two");
+    assert_eq!(rpc[0]["outcome"], "success");
+    assert!(
+        rpc[0]["response_body_size"].as_u64().unwrap()
+            < rpc[1]["response_body_size"].as_u64().unwrap()
+    );
+    assert!(rpc[2].get("id").is_none());
+    assert_eq!(
+        rpc[0]["payload"]["request"].as_str().unwrap(),
+        batch
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches('[')
+            .trim_end_matches(',')
+    );
+}
+
+#[tokio::test]
+async fn record_and_metrics_snapshots() {
+    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
+        .replace("mcp-service", "snap-service")
+        .replace("mcp-route", "snap-route");
+    let h = Harness::start(
+        Options {
+            sse: true,
+            ..Options::default()
+        },
+        &yaml,
+    )
+    .await;
+    post(&h, r#"{"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{"name":"search_orders","arguments":{"q":"salt"}}}"#).await.text().await.unwrap();
+    post(&h, r#"{"jsonrpc":"2.0","id":"s2","method":"tools/call","params":{"name":"search_orders","arguments":{}}}"#).await.text().await.unwrap();
+    let records = records(&h, 2).await;
+    insta::assert_json_snapshot!("mcp_record", records[0]["ai"], {
+        ".mcp.rpc[].latency" => "[ms]",
+        ".mcp.rpc[].time_to_first_event" => "[ms]",
+    });
+    insta::assert_json_snapshot!("mcp_error_record", records[1]["ai"], {
+        ".mcp.rpc[].latency" => "[ms]",
+        ".mcp.rpc[].time_to_first_event" => "[ms]",
+    });
+    // Latency buckets and sums vary run to run; counts, sizes and errors do not.
+    let mut scrape: Vec<String> = h
+        .metrics()
+        .await
+        .lines()
+        .filter(|l| l.contains("snap-route") && l.starts_with("kong_ai_mcp_"))
+        .filter(|l| !l.contains("_ms_") || l.contains("_ms_count"))
+        .map(str::to_string)
+        .collect();
+    scrape.sort();
+    insta::assert_snapshot!("mcp_metrics", scrape.join("\n"));
+}

@@ -15,9 +15,22 @@ use crate::plugins::context::RequestBody;
 pub struct Refusal {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    pub code: i64,
+    pub message: String,
+    pub id: Option<envelope::RpcId>,
 }
 
 impl Refusal {
+    fn new(status: StatusCode, id: Option<&envelope::RpcId>, code: i64, message: String) -> Self {
+        Refusal {
+            status,
+            body: envelope::error_body(id, code, &message),
+            code,
+            message,
+            id: id.cloned(),
+        }
+    }
+
     pub fn response(self, request_id: &str) -> HttpResponse {
         HttpResponse::build(self.status)
             .insert_header((header::CONTENT_TYPE, "application/json"))
@@ -64,13 +77,14 @@ pub async fn read_body(body: &mut RequestBody, limit: u64) -> Result<Bytes, Refu
     let mut payload = payload;
     let mut buf = BytesMut::with_capacity(length.unwrap_or(1024).min(limit.max(1024)) as usize);
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Refusal {
-            status: StatusCode::BAD_REQUEST,
-            body: envelope::error_body(
+        let chunk = chunk.map_err(|e| {
+            let message = format!("Parse error: request body could not be read: {e}");
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
                 None,
                 envelope::PARSE_ERROR,
-                &format!("Parse error: request body could not be read: {e}"),
-            ),
+                message,
+            )
         })?;
         if limit > 0 && (buf.len() + chunk.len()) as u64 > limit {
             return Err(too_large(None, limit));
@@ -87,10 +101,12 @@ fn too_large(size: Option<u64>, limit: u64) -> Refusal {
         Some(n) => envelope::too_large_message(n, limit),
         None => envelope::too_large_unknown_size_message(limit),
     };
-    Refusal {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        body: envelope::error_body(None, envelope::INVALID_REQUEST, &message),
-    }
+    Refusal::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        None,
+        envelope::INVALID_REQUEST,
+        message,
+    )
 }
 
 /// What the body turned out to be.
@@ -109,9 +125,8 @@ pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Parsed, Refusal> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let bad = |id: Option<&envelope::RpcId>, code, message: &str| Refusal {
-        status: StatusCode::BAD_REQUEST,
-        body: envelope::error_body(id, code, message),
+    let bad = |id: Option<&envelope::RpcId>, code, message: &str| {
+        Refusal::new(StatusCode::BAD_REQUEST, id, code, message.to_string())
     };
     let (envelopes, batch) = match envelope::classify(content_type, body) {
         Classified::NotJsonRpc => return Ok(Parsed::Plain),

@@ -55,9 +55,9 @@ impl AiMcpProxy {
         }
         let body = access::read_body(&mut req.body, self.config.max_request_body_size)
             .await
-            .map_err(|r| r.response(&ctx.request_id))?;
+            .map_err(|r| refuse(ctx, r))?;
         ctx.request_size = body.len() as u64;
-        let parsed = access::parse(&req.headers, &body).map_err(|r| r.response(&ctx.request_id))?;
+        let parsed = access::parse(&req.headers, &body).map_err(|r| refuse(ctx, r))?;
         let Parsed::Rpc { envelopes, batch } = parsed else {
             return Ok(());
         };
@@ -70,6 +70,16 @@ impl AiMcpProxy {
         ctx.extensions.insert(obs);
         Ok(())
     }
+}
+
+/// Answers a refusal, keeping what the log phase needs to record it.
+fn refuse(ctx: &mut Ctx, refusal: access::Refusal) -> HttpResponse {
+    ctx.extensions.insert(record::Rejected {
+        id: refusal.id.clone(),
+        code: refusal.code,
+        message: refusal.message.clone(),
+    });
+    refusal.response(&ctx.request_id)
 }
 
 fn header_text(headers: &header::HeaderMap, name: &str) -> Option<String> {
@@ -115,6 +125,15 @@ impl Plugin for AiMcpProxy {
     }
 
     fn log(&self, ctx: &mut Ctx, record: &mut Map<String, Value>) {
+        let statistics = self.config.logging.log_statistics;
+        if let Some(rejected) = ctx.extensions.remove::<record::Rejected>() {
+            let (section, stats) = rejected.build(statistics);
+            insert_section(record, section);
+            if statistics {
+                ctx.extensions.insert(stats);
+            }
+            return;
+        }
         let Some(mut obs) = ctx.extensions.remove::<Observation>() else {
             return;
         };
@@ -125,19 +144,25 @@ impl Plugin for AiMcpProxy {
             failure: ctx.failure,
             route: ctx.route.id,
             names: &self.names,
-            statistics: self.config.logging.log_statistics,
+            statistics,
         };
         let (section, stats) = record::build(&obs, &ending);
-        if !section.is_empty() {
-            let ai = record
-                .entry("ai")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(ai) = ai {
-                ai.insert("mcp".into(), Value::Object(section));
-            }
-        }
-        if self.config.logging.log_statistics {
+        insert_section(record, section);
+        if statistics {
             ctx.extensions.insert(stats);
         }
+    }
+}
+
+/// Puts the section at `ai.mcp` of the log record (nothing when it is empty).
+fn insert_section(record: &mut Map<String, Value>, section: Map<String, Value>) {
+    if section.is_empty() {
+        return;
+    }
+    if let Value::Object(ai) = record
+        .entry("ai")
+        .or_insert_with(|| Value::Object(Map::new()))
+    {
+        ai.insert("mcp".into(), Value::Object(section));
     }
 }

@@ -20,6 +20,8 @@ pub enum Outcome {
     ToolError,
     HttpError,
     TransportError,
+    /// Refused by the gateway before reaching the upstream.
+    Rejected,
 }
 
 impl Outcome {
@@ -30,6 +32,7 @@ impl Outcome {
             Outcome::ToolError => "tool_error",
             Outcome::HttpError => "http_error",
             Outcome::TransportError => "transport_error",
+            Outcome::Rejected => "rejected",
         }
     }
 }
@@ -72,6 +75,42 @@ fn outcome(call: &Call, end: &Ending<'_>) -> Outcome {
         None if !(200..300).contains(&end.status) => Outcome::HttpError,
         None if end.failure.is_some() => Outcome::TransportError,
         None => Outcome::Success,
+    }
+}
+
+/// A request the plugin refused (too large, malformed, ambiguous, header mismatch).
+pub struct Rejected {
+    pub id: Option<envelope::RpcId>,
+    pub code: i64,
+    pub message: String,
+}
+
+impl Rejected {
+    /// One rpc entry with the refusal's error; `method` is unknown (the body was not trusted).
+    pub fn build(&self, statistics: bool) -> (Map<String, Value>, McpStats) {
+        let mut section = Map::new();
+        if statistics {
+            let mut entry = Map::new();
+            if let Some(id) = &self.id {
+                entry.insert("id".into(), Value::from(id.to_log_string()));
+            }
+            entry.insert("error".into(), Value::from(self.message.as_str()));
+            entry.insert("outcome".into(), Value::from(Outcome::Rejected.as_str()));
+            section.insert("rpc".into(), json!([entry]));
+        }
+        let stats = McpStats {
+            calls: vec![CallStat {
+                method: String::new(),
+                tool_name: String::new(),
+                latency_ms: None,
+                size: None,
+                error_type: Some(envelope::error_class(self.code)),
+                outcome: Outcome::Rejected,
+                first_event_ms: None,
+            }],
+            events: None,
+        };
+        (section, stats)
     }
 }
 
@@ -208,5 +247,101 @@ impl ToolNames {
         if let Ok(mut names) = self.inner.lock() {
             names.listed.insert(route, tools.iter().cloned().collect());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::ai_mcp_proxy::observe::{calls_from, Observation};
+    use crate::plugins::ai_mcp_proxy::{access, envelope};
+    use bytes::Bytes;
+
+    fn observed(request: &str, response: &str, content_type: &str) -> Observation {
+        let body = Bytes::from(request.to_string());
+        let headers = actix_web::http::header::HeaderMap::new();
+        let access::Parsed::Rpc { envelopes, batch } = access::parse(&headers, &body).ok().unwrap()
+        else {
+            panic!("not JSON-RPC")
+        };
+        let mut obs = Observation::new(calls_from(envelopes), batch, false);
+        obs.start_response(200, Some(content_type));
+        for piece in response.as_bytes().chunks(7) {
+            obs.chunk(piece);
+        }
+        obs.finish();
+        obs
+    }
+
+    fn ending(names: &ToolNames) -> Ending<'_> {
+        Ending {
+            sent: Some(Instant::now() - std::time::Duration::from_millis(5)),
+            status: 200,
+            failure: None,
+            route: Uuid::nil(),
+            names,
+            statistics: true,
+        }
+    }
+
+    #[test]
+    fn tool_errors_are_told_apart_from_server_errors() {
+        let names = ToolNames::default();
+        let call = r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get_user"}}"#;
+        let tool_error = r#"{"jsonrpc":"2.0","id":4,"result":{"content":[],"isError":true}}"#;
+        let (section, stats) = build(
+            &observed(call, tool_error, "application/json"),
+            &ending(&names),
+        );
+        assert_eq!(section["rpc"][0]["outcome"], "tool_error");
+        assert!(
+            section["rpc"][0].get("error").is_none(),
+            "not a JSON-RPC error"
+        );
+        assert_eq!(stats.calls[0].error_type, Some(envelope::TOOL_ERROR));
+
+        let server_error = r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32000,"message":"down"}}"#;
+        let sse = format!("event: message\ndata: {server_error}\n\n");
+        let (section, stats) = build(&observed(call, &sse, "text/event-stream"), &ending(&names));
+        assert_eq!(section["rpc"][0]["outcome"], "jsonrpc_error");
+        assert_eq!(section["rpc"][0]["error"], "down");
+        assert_eq!(section["rpc"][0]["events"], 1);
+        assert_eq!(stats.calls[0].error_type, Some("Server error"));
+    }
+
+    #[test]
+    fn cut_streams_are_transport_errors() {
+        let names = ToolNames::default();
+        let call = r#"{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"a"}}"#;
+        let obs = observed(call, ": keep-alive\n\n", "text/event-stream");
+        let mut end = ending(&names);
+        end.failure = Some("transport_error");
+        let (section, _) = build(&obs, &end);
+        assert_eq!(section["rpc"][0]["outcome"], "transport_error");
+        assert!(section["rpc"][0].get("latency").is_none());
+    }
+
+    #[test]
+    fn tool_name_labels_are_bounded() {
+        let names = ToolNames::default();
+        let route = Uuid::nil();
+        names.learn(route, &["list_users".to_string()]);
+        for i in 0..UNLISTED_CAP {
+            assert_eq!(
+                names.label(route, &format!("made-up-{i}")),
+                format!("made-up-{i}")
+            );
+        }
+        assert_eq!(names.label(route, "one-too-many"), OTHER);
+        assert_eq!(
+            names.label(route, "list_users"),
+            "list_users",
+            "listed names always pass"
+        );
+        assert_eq!(
+            names.label(route, "made-up-3"),
+            "made-up-3",
+            "already seen names keep their label"
+        );
     }
 }
