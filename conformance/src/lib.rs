@@ -98,8 +98,10 @@ pub async fn exercise(client: &McpClient) -> anyhow::Result<(Vec<String>, Vec<Va
     Ok((names, results))
 }
 
-/// The documents' service and route, with `extra` appended (plugins, more routes).
-pub fn documents_deck(extra: &str) -> String {
+/// The documents' service and route, a second service and route outside any service or route
+/// scope (`other-service-{variant}`, `/other`; named per variant because metrics are
+/// process-wide), global file-log and prometheus (`ai_metrics`), then `extra`.
+pub fn documents_deck(variant: &str, extra: &str) -> String {
     format!(
         r#"_format_version: "3.0"
 services:
@@ -109,9 +111,60 @@ services:
       - name: mcp-route
         paths:
           - /marketplace
-      - name: other-route
+  - name: other-service-{variant}
+    url: http://{{mock}}
+    routes:
+      - name: other-route-{variant}
         paths:
           - /other
+plugins:
+  - name: file-log
+    config:
+      path: {{dir}}/requests.log
+  - name: prometheus
+    config:
+      ai_metrics: true
 {extra}"#
     )
+}
+
+impl Deployment {
+    /// Posts a JSON-RPC `tools/call` whose body is `size` bytes or more.
+    pub async fn post_mcp_of_size(&self, path: &str, size: usize) -> anyhow::Result<u16> {
+        let padding = "x".repeat(size);
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"search_orders","arguments":{{"q":"{padding}"}}}}}}"#
+        );
+        let res = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+            .await?;
+        Ok(res.status().as_u16())
+    }
+
+    /// The log records written so far, waiting until there are at least `n`.
+    pub async fn records(&self, n: usize) -> anyhow::Result<Vec<Value>> {
+        let path = self.dir.path().join("requests.log");
+        for _ in 0..200 {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            if lines.len() >= n {
+                return Ok(lines);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        anyhow::bail!("fewer than {n} log records")
+    }
+
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        let url = format!("{}/metrics", self.gateway.admin_url());
+        Ok(self.http.get(url).send().await?.text().await?)
+    }
 }
