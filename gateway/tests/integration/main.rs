@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+mod acl;
 mod cli;
 mod common;
 mod file_log;

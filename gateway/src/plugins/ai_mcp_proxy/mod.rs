@@ -7,6 +7,7 @@
 //! - `log`: the `ai.mcp` section and the metric facts (`record`).
 
 pub mod access;
+pub mod acl;
 pub mod envelope;
 pub mod observe;
 pub mod record;
@@ -61,6 +62,7 @@ impl AiMcpProxy {
         let Parsed::Rpc { envelopes, batch } = parsed else {
             return Ok(());
         };
+        self.authorize(ctx, &envelopes)?;
         let mut obs = Observation::new(
             observe::calls_from(envelopes),
             batch,
@@ -72,12 +74,61 @@ impl AiMcpProxy {
     }
 }
 
+impl AiMcpProxy {
+    fn has_acls(&self) -> bool {
+        !self.config.default_acl.is_empty() || self.config.tools.iter().any(|t| t.acl.is_some())
+    }
+
+    /// Every `tools/call` in the request is decided; one denial denies the whole request, so a
+    /// batch can never smuggle a denied call next to allowed ones.
+    #[allow(clippy::result_large_err)] // the early answer is built once per denied request
+    fn authorize(
+        &self,
+        ctx: &mut Ctx,
+        envelopes: &[(envelope::Envelope, Bytes)],
+    ) -> Result<(), HttpResponse> {
+        if !self.has_acls() {
+            return Ok(());
+        }
+        let subject = acl::Subject::of(ctx, &self.config);
+        let mut audits = acl::Audits::default();
+        let mut denial = None;
+        for (env, _) in envelopes.iter().filter(|(e, _)| e.is_tools_call()) {
+            let tool = env.tool_name.as_deref().unwrap_or_default();
+            let decision = acl::decide(&self.config, &subject, tool);
+            audits.decisions.push((
+                tool.to_string(),
+                if decision.allowed { "allow" } else { "deny" },
+            ));
+            if self.config.logging.log_audits {
+                audits.records.push(acl::audit(&decision, &subject));
+            }
+            if !decision.allowed && denial.is_none() {
+                denial = Some((decision, env.id.clone()));
+            }
+        }
+        ctx.extensions.insert(audits);
+        let Some((decision, id)) = denial else {
+            return Ok(());
+        };
+        let response = acl::denied(&decision, id.as_ref(), &ctx.request_id);
+        ctx.extensions.insert(record::Rejected {
+            id,
+            code: envelope::INVALID_PARAMS,
+            message: format!("Tool '{}' denied by ACL", decision.tool),
+            outcome: record::Outcome::Denied,
+        });
+        Err(response)
+    }
+}
+
 /// Answers a refusal, keeping what the log phase needs to record it.
 fn refuse(ctx: &mut Ctx, refusal: access::Refusal) -> HttpResponse {
     ctx.extensions.insert(record::Rejected {
         id: refusal.id.clone(),
         code: refusal.code,
         message: refusal.message.clone(),
+        outcome: record::Outcome::Rejected,
     });
     refusal.response(&ctx.request_id)
 }
@@ -126,12 +177,10 @@ impl Plugin for AiMcpProxy {
 
     fn log(&self, ctx: &mut Ctx, record: &mut Map<String, Value>) {
         let statistics = self.config.logging.log_statistics;
+        let audits = ctx.extensions.remove::<acl::Audits>().unwrap_or_default();
         if let Some(rejected) = ctx.extensions.remove::<record::Rejected>() {
             let (section, stats) = rejected.build(statistics);
-            insert_section(record, section);
-            if statistics {
-                ctx.extensions.insert(stats);
-            }
+            self.finish_log(ctx, record, section, stats, audits);
             return;
         }
         let Some(mut obs) = ctx.extensions.remove::<Observation>() else {
@@ -147,8 +196,32 @@ impl Plugin for AiMcpProxy {
             statistics,
         };
         let (section, stats) = record::build(&obs, &ending);
+        self.finish_log(ctx, record, section, stats, audits);
+    }
+}
+
+impl AiMcpProxy {
+    /// Adds audits to the section, writes it into the record and leaves the metric facts.
+    fn finish_log(
+        &self,
+        ctx: &mut Ctx,
+        record: &mut Map<String, Value>,
+        mut section: Map<String, Value>,
+        mut stats: McpStats,
+        audits: acl::Audits,
+    ) {
+        if !audits.records.is_empty() {
+            section.insert("audit".into(), Value::Array(audits.records));
+        }
         insert_section(record, section);
-        if statistics {
+        // Tool names come from clients: bound them like every other tool_name label.
+        let route = ctx.route.id;
+        stats.acl = audits
+            .decisions
+            .into_iter()
+            .map(|(tool, action)| (self.names.label(route, &tool), action))
+            .collect();
+        if self.config.logging.log_statistics || !stats.acl.is_empty() {
             ctx.extensions.insert(stats);
         }
     }

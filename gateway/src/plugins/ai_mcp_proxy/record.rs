@@ -22,6 +22,8 @@ pub enum Outcome {
     TransportError,
     /// Refused by the gateway before reaching the upstream.
     Rejected,
+    /// Denied by the ACL before reaching the upstream.
+    Denied,
 }
 
 impl Outcome {
@@ -33,6 +35,7 @@ impl Outcome {
             Outcome::HttpError => "http_error",
             Outcome::TransportError => "transport_error",
             Outcome::Rejected => "rejected",
+            Outcome::Denied => "denied",
         }
     }
 }
@@ -54,6 +57,8 @@ pub struct CallStat {
 pub struct McpStats {
     pub calls: Vec<CallStat>,
     pub events: Option<u64>,
+    /// ACL decisions: (tool, `allow`/`deny`).
+    pub acl: Vec<(String, &'static str)>,
 }
 
 /// Where the request stood when the log phase ran.
@@ -83,6 +88,7 @@ pub struct Rejected {
     pub id: Option<envelope::RpcId>,
     pub code: i64,
     pub message: String,
+    pub outcome: Outcome,
 }
 
 impl Rejected {
@@ -95,7 +101,7 @@ impl Rejected {
                 entry.insert("id".into(), Value::from(id.to_log_string()));
             }
             entry.insert("error".into(), Value::from(self.message.as_str()));
-            entry.insert("outcome".into(), Value::from(Outcome::Rejected.as_str()));
+            entry.insert("outcome".into(), Value::from(self.outcome.as_str()));
             section.insert("rpc".into(), json!([entry]));
         }
         let stats = McpStats {
@@ -105,10 +111,11 @@ impl Rejected {
                 latency_ms: None,
                 size: None,
                 error_type: Some(envelope::error_class(self.code)),
-                outcome: Outcome::Rejected,
+                outcome: self.outcome,
                 first_event_ms: None,
             }],
             events: None,
+            acl: Vec::new(),
         };
         (section, stats)
     }

@@ -109,6 +109,18 @@ fn ai_metrics(stats: &McpStats, service: &str, route: &str) {
             metrics::histogram!(names::AI_MCP_FIRST_EVENT, &labels).record(first);
         }
     }
+    for (tool, action) in &stats.acl {
+        let labels = [
+            ("service", service.to_string()),
+            ("route", route.to_string()),
+            ("method", "tools/call".to_string()),
+            ("workspace", "default".to_string()),
+            ("tool_name", tool.clone()),
+            ("primitive", "tool".to_string()),
+            ("action", action.to_string()),
+        ];
+        metrics::counter!(names::AI_MCP_ACL, &labels).increment(1);
+    }
     if let Some(events) = stats.events {
         let labels = [
             ("service", service.to_string()),
