@@ -1,21 +1,44 @@
 //! The telemetry actor: receives serialized log lines and writes them to their sinks, on its own
-//! arbiter so slow disks never touch a request. Its mailbox is bounded; senders count what does
-//! not fit (see `telemetry::sink`). Supervised: if it stops, it restarts with fresh handles.
+//! arbiter so slow disks and slow log endpoints never touch a request. Its mailbox is bounded;
+//! senders count what does not fit (see `telemetry::sink`). Supervised: if it stops, it restarts
+//! with fresh handles.
+//!
+//! file-log lines are appended at once. http-log records wait in one bounded queue per endpoint
+//! (`telemetry::http_log`); batches are sent by futures spawned on this actor's context, so the
+//! actor keeps taking messages while a batch is in flight or backing off.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use actix::fut::wrap_future;
 use actix::prelude::*;
+use tokio::sync::watch;
 
+use crate::telemetry::http_log::{self, HttpLogTarget, Queue};
 use crate::telemetry::names;
 use crate::telemetry::sink::{LogLine, Target};
 
 pub struct TelemetryActor {
     capacity: usize,
     files: HashMap<PathBuf, File>,
+    http: HashMap<Arc<HttpLogTarget>, Queue>,
+    /// http-log records held (waiting or in flight); `Flush` waits for zero.
+    held: watch::Sender<usize>,
+    /// `Flush` requests in progress: while any is, partial batches leave at once.
+    flushing: usize,
+}
+
+/// Asks the actor to send every queued http-log record now, without waiting for coalescing
+/// delays, and answers once nothing is held (`true`) or `timeout` passed (`false`). Best
+/// effort, for a graceful shutdown; records still held afterwards are not lost yet.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct Flush {
+    pub timeout: Duration,
 }
 
 impl TelemetryActor {
@@ -23,6 +46,9 @@ impl TelemetryActor {
         TelemetryActor {
             capacity: capacity.max(1),
             files: HashMap::new(),
+            http: HashMap::new(),
+            held: watch::Sender::new(0),
+            flushing: 0,
         }
     }
 
@@ -32,7 +58,21 @@ impl TelemetryActor {
         Supervisor::start_in_arbiter(&arbiter.handle(), move |_| TelemetryActor::new(capacity))
     }
 
-    fn write_file(&mut self, path: &Path, line: &str) -> std::io::Result<()> {
+    fn write_file(&mut self, path: &Path, line: &str) {
+        let result = self.append(path, line);
+        match result {
+            Ok(()) => {
+                metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "file-log").increment(1)
+            }
+            Err(e) => {
+                tracing::warn!(sink = "file-log", error = %e, "log record not written");
+                metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "file-log", "reason" => "write_failed")
+                    .increment(1);
+            }
+        }
+    }
+
+    fn append(&mut self, path: &Path, line: &str) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
             let file = OpenOptions::new().create(true).append(true).open(path)?;
             self.files.insert(path.to_path_buf(), file);
@@ -47,6 +87,82 @@ impl TelemetryActor {
             self.files.remove(path);
         }
         result
+    }
+
+    fn enqueue_http(
+        &mut self,
+        target: Arc<HttpLogTarget>,
+        line: Arc<str>,
+        ctx: &mut Context<Self>,
+    ) {
+        let queue = self.http.entry(target.clone()).or_default();
+        if !queue.offer(&target.queue, line, Instant::now()) {
+            metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "queue_full")
+                .increment(1);
+            return;
+        }
+        self.held.send_modify(|n| *n += 1);
+        self.pump(target, ctx);
+    }
+
+    /// Sends every batch of `target` that may leave now, then arms a timer for the next one.
+    fn pump(&mut self, target: Arc<HttpLogTarget>, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let flushing = self.flushing > 0;
+        let Some(queue) = self.http.get_mut(&target) else {
+            return;
+        };
+        while queue.ready(&target.queue, now, flushing) {
+            let batch = queue.take_batch(&target.queue);
+            let body = target.body(&batch.lines);
+            let (records, bytes) = (batch.lines.len(), batch.bytes);
+            let sent = http_log::deliver(target.clone(), body);
+            let done = target.clone();
+            ctx.spawn(
+                wrap_future::<_, Self>(sent)
+                    .map(move |result, act, ctx| act.delivered(done, records, bytes, result, ctx)),
+            );
+        }
+        if queue.is_idle() {
+            self.http.remove(&target);
+            return;
+        }
+        if let (false, Some(due)) = (queue.timer_armed, queue.due(&target.queue)) {
+            queue.timer_armed = true;
+            ctx.run_later(due.saturating_duration_since(now), move |act, ctx| {
+                if let Some(queue) = act.http.get_mut(&target) {
+                    queue.timer_armed = false;
+                }
+                act.pump(target, ctx);
+            });
+        }
+    }
+
+    fn delivered(
+        &mut self,
+        target: Arc<HttpLogTarget>,
+        records: usize,
+        bytes: usize,
+        result: Result<(), String>,
+        ctx: &mut Context<Self>,
+    ) {
+        if let Some(queue) = self.http.get_mut(&target) {
+            queue.finish(records, bytes);
+        }
+        self.held.send_modify(|n| *n = n.saturating_sub(records));
+        let count = records as u64;
+        match result {
+            Ok(()) => {
+                metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "http-log").increment(count)
+            }
+            Err(error) => {
+                tracing::warn!(endpoint = %target.endpoint(), %error, records,
+                    "http-log batch dropped: retries exhausted (queue.max_retry_time)");
+                metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "delivery_failed")
+                    .increment(count);
+            }
+        }
+        self.pump(target, ctx);
     }
 }
 
@@ -65,24 +181,47 @@ impl Actor for TelemetryActor {
 impl Supervised for TelemetryActor {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         self.files.clear();
+        // The futures sending batches died with the old context: count what they and the
+        // queues held rather than lose it silently.
+        let lost: usize = self.http.values().map(Queue::held).sum();
+        if lost > 0 {
+            metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "sink_restarted")
+                .increment(lost as u64);
+        }
+        self.http.clear();
+        self.held.send_replace(0);
+        self.flushing = 0;
     }
 }
 
 impl Handler<LogLine> for TelemetryActor {
     type Result = ();
 
-    fn handle(&mut self, msg: LogLine, _ctx: &mut Self::Context) {
-        let kind = msg.target.kind();
-        let result = match &msg.target {
-            Target::File(path) => self.write_file(path, &msg.line),
-        };
-        match result {
-            Ok(()) => metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => kind).increment(1),
-            Err(e) => {
-                tracing::warn!(sink = kind, error = %e, "log record not written");
-                metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => kind, "reason" => "write_failed")
-                    .increment(1);
-            }
+    fn handle(&mut self, msg: LogLine, ctx: &mut Self::Context) {
+        match msg.target {
+            Target::File(path) => self.write_file(&path, &msg.line),
+            Target::Http(target) => self.enqueue_http(target, msg.line, ctx),
         }
+    }
+}
+
+impl Handler<Flush> for TelemetryActor {
+    type Result = ResponseActFuture<Self, bool>;
+
+    fn handle(&mut self, msg: Flush, ctx: &mut Self::Context) -> Self::Result {
+        self.flushing += 1;
+        let targets: Vec<Arc<HttpLogTarget>> = self.http.keys().cloned().collect();
+        for target in targets {
+            self.pump(target, ctx);
+        }
+        let mut held = self.held.subscribe();
+        let drained = async move {
+            let empty = held.wait_for(|n| *n == 0);
+            matches!(actix_rt::time::timeout(msg.timeout, empty).await, Ok(Ok(_)))
+        };
+        Box::pin(wrap_future::<_, Self>(drained).map(|drained, act, _| {
+            act.flushing = act.flushing.saturating_sub(1);
+            drained
+        }))
     }
 }

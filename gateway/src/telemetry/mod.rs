@@ -1,6 +1,7 @@
 //! Telemetry: metric names in one place, the Kong-shaped log record, the log sink handle and the
 //! Prometheus recorder.
 
+pub mod http_log;
 pub mod metrics;
 pub mod names;
 pub mod record;

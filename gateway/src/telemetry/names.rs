@@ -7,10 +7,13 @@ pub const CONFIG_RELOAD_FAILED: &str = "kong_gateway_config_reload_failed";
 pub const CONFIG_RELOADS: &str = "kong_gateway_config_reloads_total";
 /// Gauge: version of the configuration being served.
 pub const CONFIG_VERSION: &str = "kong_gateway_config_version";
-/// Counter: log records not written, by `sink` and `reason` (`queue_full`, `write_failed`).
+/// Counter: log records not written, by `sink` and `reason` (`queue_full`, `sink_closed`,
+/// `write_failed`, `delivery_failed`, `sink_restarted`).
 pub const LOG_RECORDS_DROPPED: &str = "kong_gateway_log_records_dropped_total";
-/// Counter: log records written, by `sink`.
+/// Counter: log records written (http-log: delivered with a 2xx answer), by `sink`.
 pub const LOG_RECORDS_WRITTEN: &str = "kong_gateway_log_records_written_total";
+/// Counter: batch deliveries retried after a failed attempt, by `sink`.
+pub const LOG_DELIVERY_RETRIES: &str = "kong_gateway_log_delivery_retries_total";
 
 /// Counter: proxied requests by `service`, `route`, `code` (the prometheus plugin).
 pub const HTTP_REQUESTS: &str = "kong_http_requests_total";

@@ -7,6 +7,7 @@ mod acl;
 mod cli;
 mod common;
 mod file_log;
+mod http_log;
 mod key_auth;
 mod mcp;
 mod proxy;

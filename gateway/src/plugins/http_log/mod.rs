@@ -1,23 +1,49 @@
-//! http-log (priority 12): accepted and validated; delivery to `http_endpoint` is not built yet,
-//! so each record it would send is counted as dropped (reason `not_delivered`) — never silently.
+//! http-log (priority 12): sends each request's log record to `http_endpoint`, batched and
+//! retried as Kong does (`queue.*`). The request only serializes the record and hands it to the
+//! telemetry actor, which never makes it wait; queueing, delivery, retries and the counting of
+//! what is dropped live in `telemetry::http_log` and `actors::telemetry`.
 
 pub mod schema;
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
+use self::schema::HttpLogConfig;
 use super::context::Ctx;
 use super::Plugin;
 use crate::config::ConfigError;
-use crate::telemetry::names;
+use crate::telemetry::http_log::HttpLogTarget;
+use crate::telemetry::sink::{LogSender, Target};
 
-pub struct HttpLog;
+pub struct HttpLog {
+    target: Target,
+    logs: LogSender,
+}
 
 impl HttpLog {
-    pub fn new(_config: &Value) -> Result<Self, ConfigError> {
-        tracing::warn!(
-            "http-log is accepted but does not deliver records yet; they are counted as dropped"
-        );
-        Ok(HttpLog)
+    /// Uses the sender of the gateway building it (`LogSender::ambient`: plugins are built on
+    /// the thread that created the gateway's sender).
+    pub fn new(config: &Value) -> Result<Self, ConfigError> {
+        Self::with_sender(config, LogSender::ambient())
+    }
+
+    pub fn with_sender(config: &Value, logs: LogSender) -> Result<Self, ConfigError> {
+        let config: HttpLogConfig = super::schema::typed(config)?;
+        let target = HttpLogTarget::new(&config)?;
+        if config
+            .http_endpoint
+            .to_ascii_lowercase()
+            .starts_with("https://")
+        {
+            // The client is built without TLS (as for upstreams): say so once, not per batch.
+            tracing::warn!(endpoint = %target.endpoint(),
+                "http-log: https endpoints are not supported by this build; records will be dropped");
+        }
+        Ok(HttpLog {
+            target: Target::Http(Arc::new(target)),
+            logs,
+        })
     }
 }
 
@@ -30,8 +56,10 @@ impl Plugin for HttpLog {
         12
     }
 
-    fn log(&self, _ctx: &mut Ctx, _record: &mut Map<String, Value>) {
-        metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "not_delivered")
-            .increment(1);
+    fn log(&self, _ctx: &mut Ctx, record: &mut Map<String, Value>) {
+        match serde_json::to_string(record) {
+            Ok(line) => self.logs.send(self.target.clone(), Arc::from(line)),
+            Err(e) => tracing::error!(error = %e, "log record not serializable"),
+        }
     }
 }
