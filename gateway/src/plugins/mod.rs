@@ -25,7 +25,7 @@ pub fn instantiate(entity: &PluginEntity, deps: &Deps) -> Result<Arc<dyn Plugin>
     let plugin: Arc<dyn Plugin> = match entity.name.as_str() {
         "key-auth" => Arc::new(key_auth::KeyAuth::new(config)?),
         "file-log" => Arc::new(file_log::FileLog::new(config, deps)?),
-        "http-log" => Arc::new(http_log::HttpLog::new(config)?),
+        "http-log" => Arc::new(http_log::HttpLog::new(config, deps.logs.clone())?),
         "prometheus" => Arc::new(prometheus::Prometheus::new(config)?),
         "ai-mcp-proxy" => Arc::new(ai_mcp_proxy::AiMcpProxy::new(config)?),
         other => {

@@ -1,7 +1,6 @@
 //! The handle plugins use to hand log lines to the telemetry actor without waiting for it.
 //! A full queue never blocks a request: the line is counted as dropped.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -42,27 +41,11 @@ pub struct LogSender {
     recipient: Option<Recipient<LogLine>>,
 }
 
-thread_local! {
-    static AMBIENT: RefCell<Option<LogSender>> = const { RefCell::new(None) };
-}
-
 impl LogSender {
-    /// Also becomes this thread's [`LogSender::ambient`] sender.
     pub fn new(recipient: Recipient<LogLine>) -> Self {
-        let sender = LogSender {
+        LogSender {
             recipient: Some(recipient),
-        };
-        AMBIENT.with(|a| *a.borrow_mut() = Some(sender.clone()));
-        sender
-    }
-
-    /// The sender last created on this thread, for plugins built without `Deps`. Each gateway
-    /// builds its plugins (at start and on reload) on the thread that created its sender, so
-    /// gateways sharing a process stay apart. Elsewhere: a disconnected sender, which counts.
-    pub fn ambient() -> Self {
-        AMBIENT
-            .with(|a| a.borrow().clone())
-            .unwrap_or_else(Self::disconnected)
+        }
     }
 
     /// A sender that only counts (for validating configurations without running actors).

@@ -22,13 +22,7 @@ pub struct HttpLog {
 }
 
 impl HttpLog {
-    /// Uses the sender of the gateway building it (`LogSender::ambient`: plugins are built on
-    /// the thread that created the gateway's sender).
-    pub fn new(config: &Value) -> Result<Self, ConfigError> {
-        Self::with_sender(config, LogSender::ambient())
-    }
-
-    pub fn with_sender(config: &Value, logs: LogSender) -> Result<Self, ConfigError> {
+    pub fn new(config: &Value, logs: LogSender) -> Result<Self, ConfigError> {
         let config: HttpLogConfig = super::schema::typed(config)?;
         let target = HttpLogTarget::new(&config)?;
         if config
