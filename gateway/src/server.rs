@@ -111,38 +111,15 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         snapshot: snapshot.clone(),
         config: config_actor.clone(),
     });
-    let state = admin_state.clone();
     let admin_addrs = launch(
         settings.admin_addrs(),
         "admin",
-        Box::new(move |addrs| {
-            let server = HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .configure(admin::admin_routes)
-            })
-            .workers(1)
-            .disable_signals()
-            .bind(addrs)?;
-            let bound = server.addrs();
-            Ok((server.run(), bound))
-        }),
+        control_server(admin_state.clone(), admin::admin_routes),
     )?;
     let status_addrs = launch(
         settings.status_addrs(),
         "status",
-        Box::new(move |addrs| {
-            let server = HttpServer::new(move || {
-                App::new()
-                    .app_data(admin_state.clone())
-                    .configure(admin::status_routes)
-            })
-            .workers(1)
-            .disable_signals()
-            .bind(addrs)?;
-            let bound = server.addrs();
-            Ok((server.run(), bound))
-        }),
+        control_server(admin_state, admin::status_routes),
     )?;
     Ok(Gateway {
         proxy_addrs,
@@ -152,6 +129,18 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         config_actor,
         servers,
         tasks,
+    })
+}
+
+/// A one-worker listener for the admin or status routes.
+fn control_server(state: web::Data<AdminState>, routes: fn(&mut web::ServiceConfig)) -> BuildFn {
+    Box::new(move |addrs| {
+        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
+            .workers(1)
+            .disable_signals()
+            .bind(addrs)?;
+        let bound = server.addrs();
+        Ok((server.run(), bound))
     })
 }
 
