@@ -59,12 +59,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         logs: LogSender::new(telemetry.recipient()),
     };
     let file: Option<PathBuf> = settings.declarative_config.clone();
-    let snapshot = initial_snapshot(file.as_ref(), &deps).map_err(|e| match &file {
+    let initial = initial_snapshot(file.as_ref(), &deps).map_err(|e| match &file {
         Some(f) => anyhow::anyhow!("{}: {e}", f.display()),
         None => anyhow::anyhow!("{e}"),
     })?;
+    let snapshot = initial.cell.clone();
     let config_actor =
-        ConfigActor::new(file, snapshot.clone(), deps, settings.poll_interval()).start_supervised();
+        ConfigActor::new(file, &initial, deps, settings.poll_interval()).start_supervised();
     let workers = match settings.worker_processes {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,

@@ -30,16 +30,29 @@ pub struct ConfigActor {
     last_error: Option<String>,
 }
 
-/// Builds the first snapshot synchronously, so a bad file at start-up stops the process.
-pub fn initial_snapshot(file: Option<&PathBuf>, deps: &Deps) -> Result<SnapshotCell, ConfigError> {
-    let config = match file {
-        Some(path) => config::load_file(path)?,
-        None => Config::default(),
+/// The first configuration, built synchronously so a bad file at start-up stops the process.
+pub struct Initial {
+    pub cell: SnapshotCell,
+    /// Hash of the file content it was built from, so the first poll does not rebuild it.
+    digest: Option<u64>,
+}
+
+/// Reads the file once, builds the first snapshot, and remembers what it read.
+pub fn initial_snapshot(file: Option<&PathBuf>, deps: &Deps) -> Result<Initial, ConfigError> {
+    let (config, digest) = match file {
+        Some(path) => {
+            let bytes = config::read_file(path)?;
+            (config::parse_bytes(&bytes)?, Some(hash(&bytes)))
+        }
+        None => (Config::default(), None),
     };
     let snapshot = Snapshot::build(config, 1, deps)?;
     metrics::gauge!(names::CONFIG_VERSION).set(1.0);
     metrics::gauge!(names::CONFIG_RELOAD_FAILED).set(0.0);
-    Ok(Arc::new(ArcSwap::from_pointee(snapshot)))
+    Ok(Initial {
+        cell: Arc::new(ArcSwap::from_pointee(snapshot)),
+        digest,
+    })
 }
 
 /// Ask for a check now; answers the version served afterwards, or why the file was refused.
@@ -48,17 +61,13 @@ pub fn initial_snapshot(file: Option<&PathBuf>, deps: &Deps) -> Result<SnapshotC
 pub struct Reload;
 
 impl ConfigActor {
-    pub fn new(file: Option<PathBuf>, cell: SnapshotCell, deps: Deps, poll: Duration) -> Self {
-        let last_seen = file
-            .as_ref()
-            .and_then(|f| std::fs::read(f).ok())
-            .map(|b| hash(&b));
+    pub fn new(file: Option<PathBuf>, initial: &Initial, deps: Deps, poll: Duration) -> Self {
         ConfigActor {
             file,
-            cell,
+            cell: initial.cell.clone(),
             deps,
             poll,
-            last_seen,
+            last_seen: initial.digest,
             last_error: None,
         }
     }
@@ -99,9 +108,7 @@ impl ConfigActor {
     }
 
     fn apply(&mut self, bytes: &[u8]) -> Result<u64, ConfigError> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ConfigError::new("(file)", format!("not UTF-8: {e}")))?;
-        let config = config::parse_str(text, &|k| std::env::var(k).ok(), now())?;
+        let config = config::parse_bytes(bytes)?;
         let version = self.cell.load().version + 1;
         let snapshot = Snapshot::build(config, version, &self.deps)?;
         self.cell.store(Arc::new(snapshot));
@@ -149,12 +156,4 @@ fn hash(bytes: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
     bytes.hash(&mut h);
     h.finish()
-}
-
-/// Epoch seconds, for entity timestamps.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -34,13 +34,24 @@ pub fn parse_str(
 
 /// Reads, parses and validates a decK file with the process environment and the current time.
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    parse_bytes(&read_file(path)?)
+}
+
+/// A file's bytes; an unreadable file is an error whose path is the file's.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| {
         ConfigError::new(
             path.display().to_string(),
             format!("cannot read the file: {e}"),
         )
-    })?;
-    parse_str(&text, &|name| std::env::var(name).ok(), unix_now())
+    })
+}
+
+/// Parses and validates a file's bytes with the process environment and the current time.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Config, ConfigError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ConfigError::new("document", format!("not UTF-8: {e}")))?;
+    parse_str(text, &|name| std::env::var(name).ok(), unix_now())
 }
 
 /// Checks a file without serving it (`gateway --validate FILE`): what it would configure.

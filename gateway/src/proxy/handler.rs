@@ -2,7 +2,6 @@
 //! upstream, relay the response. Gateway-originated answers (404, 5xx, plugin exits) still go
 //! through the log phase, as in Kong.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::Extensions;
@@ -55,7 +54,13 @@ pub async fn handle(
         .unwrap_or_default();
     let listen_port = req.app_config().local_addr().port();
     let client_host = host.map(headers::host_only).unwrap_or("").to_string();
-    let facts = RequestFacts::capture(&req, listen_port, &[]);
+    // Only a route with plugins has a log phase that reads these; capture them before plugins
+    // change the headers (hide_credentials).
+    let facts = if chain.plugins.is_empty() {
+        RequestFacts::default()
+    } else {
+        RequestFacts::capture(&req, listen_port)
+    };
     let mut upstream_headers = headers::end_to_end(req.headers());
     upstream_headers.remove(header::HOST);
     headers::add_forwarded(
@@ -181,6 +186,3 @@ fn epoch_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
-
-/// Keeps the type of the shared state nameable by the server module.
-pub type SharedState = Arc<ProxyState>;

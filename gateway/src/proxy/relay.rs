@@ -30,8 +30,12 @@ pub struct Finish {
 }
 
 impl Finish {
-    /// Runs every plugin's `log` phase over the Kong-shaped record.
+    /// Runs every plugin's `log` phase over the Kong-shaped record (built only when a plugin
+    /// will read it).
     pub fn log(mut self) {
+        if self.chain.plugins.is_empty() {
+            return;
+        }
         let mut record = record::build(&self.ctx, &self.facts);
         for plugin in &self.chain.plugins {
             plugin.log(&mut self.ctx, &mut record);

@@ -14,6 +14,7 @@ pub const WORKSPACE_ID: &str = "00000000-0000-0000-0000-000000000000";
 const REDACTED: &[&str] = &["authorization", "proxy-authorization", "apikey", "cookie"];
 
 /// What the request looked like when it arrived, captured before plugins change it.
+#[derive(Default)]
 pub struct RequestFacts {
     pub method: String,
     pub uri: String,
@@ -23,11 +24,7 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
-    pub fn capture(
-        req: &actix_web::HttpRequest,
-        listen_port: u16,
-        extra_secrets: &[String],
-    ) -> Self {
+    pub fn capture(req: &actix_web::HttpRequest, listen_port: u16) -> Self {
         let uri = req
             .uri()
             .path_and_query()
@@ -44,18 +41,18 @@ impl RequestFacts {
             method: req.method().to_string(),
             uri,
             url,
-            headers: headers_json(req.headers(), extra_secrets),
+            headers: headers_json(req.headers()),
             querystring: querystring_json(req.query_string()),
         }
     }
 }
 
 /// Headers as Kong logs them: lower-case names, repeated headers as arrays, secrets redacted.
-pub fn headers_json(headers: &HeaderMap, extra_secrets: &[String]) -> Map<String, Value> {
+pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
     let mut out = Map::new();
     for name in headers.keys() {
         let key = name.as_str();
-        let secret = REDACTED.contains(&key) || extra_secrets.iter().any(|s| s == key);
+        let secret = REDACTED.contains(&key);
         let values: Vec<Value> = headers
             .get_all(name)
             .map(|v| {
@@ -108,7 +105,7 @@ pub fn build(ctx: &Ctx, facts: &RequestFacts) -> Map<String, Value> {
         },
         "response": {
             "status": ctx.status,
-            "headers": headers_json(&ctx.response_headers, &[]),
+            "headers": headers_json(&ctx.response_headers),
             "size": ctx.response_size,
         },
         "route": ctx.route.as_ref(),

@@ -38,30 +38,23 @@ pub struct LogLine {
 /// Cloneable, thread-safe sender to the telemetry actor.
 #[derive(Clone)]
 pub struct LogSender {
-    recipient: Option<Recipient<LogLine>>,
+    recipient: Recipient<LogLine>,
 }
 
 impl LogSender {
     pub fn new(recipient: Recipient<LogLine>) -> Self {
-        LogSender {
-            recipient: Some(recipient),
-        }
-    }
-
-    /// A sender that only counts (for validating configurations without running actors).
-    pub fn disconnected() -> Self {
-        LogSender { recipient: None }
+        LogSender { recipient }
     }
 
     pub fn send(&self, target: Target, line: Arc<str>) {
         let kind = target.kind();
-        let result = match &self.recipient {
-            Some(r) => r.try_send(LogLine { target, line }).map_err(|e| match e {
+        let result = self
+            .recipient
+            .try_send(LogLine { target, line })
+            .map_err(|e| match e {
                 SendError::Full(_) => "queue_full",
                 SendError::Closed(_) => "sink_closed",
-            }),
-            None => Err("sink_closed"),
-        };
+            });
         if let Err(reason) = result {
             metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => kind, "reason" => reason)
                 .increment(1);

@@ -55,6 +55,14 @@ impl Harness {
         format!("{}{path}", self.gateway.proxy_url())
     }
 
+    /// A JSON POST with the `Accept` header MCP clients send, to any URL.
+    pub fn mcp_post(&self, url: String) -> reqwest::RequestBuilder {
+        self.http
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+    }
+
     pub fn admin(&self, path: &str) -> String {
         format!("{}{path}", self.gateway.admin_url())
     }

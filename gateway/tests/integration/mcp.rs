@@ -30,10 +30,7 @@ const OBSERVED: &str = r#"plugins:
 const ACCEPT: &str = "application/json, text/event-stream";
 
 async fn post(h: &Harness, body: &str) -> reqwest::Response {
-    h.http
-        .post(h.url("/marketplace/mcp"))
-        .header("Content-Type", "application/json")
-        .header("Accept", ACCEPT)
+    h.mcp_post(h.url("/marketplace/mcp"))
         .body(body.to_string())
         .send()
         .await

@@ -190,10 +190,7 @@ async fn request_body_is_forwarded_byte_for_byte() {
     let h = Harness::marketplace(Options::default(), "").await;
     let body = br#"{ "jsonrpc":"2.0", "id": 7,"method":"tools/list" , "params":{} }"#;
     let res = h
-        .http
-        .post(h.url("/marketplace/mcp"))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
+        .mcp_post(h.url("/marketplace/mcp"))
         .body(body.to_vec())
         .send()
         .await
@@ -218,10 +215,7 @@ async fn chunked_request_bodies_stream_through() {
         )),
     ];
     let res = h
-        .http
-        .post(h.url("/marketplace/mcp"))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
+        .mcp_post(h.url("/marketplace/mcp"))
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
             chunks,
         )))
@@ -327,30 +321,12 @@ async fn large_response_streams_through_intact() {
     };
     let h = Harness::marketplace(options, "").await;
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_orders","arguments":{}}}"#;
-    let direct = h
-        .http
-        .post(format!("{}/mcp", h.mock.url()))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let proxied = h
-        .http
-        .post(h.url("/marketplace/mcp"))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let fetch = |url: String| async {
+        let res = h.mcp_post(url).body(body).send().await.unwrap();
+        res.bytes().await.unwrap()
+    };
+    let direct = fetch(format!("{}/mcp", h.mock.url())).await;
+    let proxied = fetch(h.url("/marketplace/mcp")).await;
     assert!(direct.len() >= size, "{}", direct.len());
     assert_eq!(proxied.len(), direct.len());
     assert!(proxied == direct);

@@ -113,11 +113,8 @@ fn too_large(size: Option<u64>, limit: u64) -> Refusal {
 pub enum Parsed {
     /// Ordinary HTTP: forward untouched, observe nothing.
     Plain,
-    /// JSON-RPC: the envelopes with their own bytes; `batch` when it was an array.
-    Rpc {
-        envelopes: Vec<(Envelope, Bytes)>,
-        batch: bool,
-    },
+    /// JSON-RPC: the envelopes (one, or a batch's elements) with their own bytes.
+    Rpc { envelopes: Vec<(Envelope, Bytes)> },
 }
 
 /// Classifies the body and enforces the envelope rules.
@@ -163,7 +160,7 @@ pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Parsed, Refusal> {
                 .map_err(|e| bad(env.id.as_ref(), envelope::HEADER_MISMATCH, &e.to_string()))?;
         }
     }
-    Ok(Parsed::Rpc { envelopes, batch })
+    Ok(Parsed::Rpc { envelopes })
 }
 
 /// The raw bytes of each batch element, in order.

@@ -59,13 +59,12 @@ impl AiMcpProxy {
             .map_err(|r| refuse(ctx, r))?;
         ctx.request_size = body.len() as u64;
         let parsed = access::parse(&req.headers, &body).map_err(|r| refuse(ctx, r))?;
-        let Parsed::Rpc { envelopes, batch } = parsed else {
+        let Parsed::Rpc { envelopes } = parsed else {
             return Ok(());
         };
         self.authorize(ctx, &envelopes)?;
         let mut obs = Observation::new(
             observe::calls_from(envelopes),
-            batch,
             self.config.logging.log_payloads,
         );
         obs.session_id = header_text(&req.headers, "mcp-session-id");

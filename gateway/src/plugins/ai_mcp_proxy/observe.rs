@@ -56,7 +56,6 @@ pub enum Follow {
 /// Everything the plugin learns about one request, kept in the request context.
 pub struct Observation {
     pub calls: Vec<Call>,
-    pub batch: bool,
     pub session_id: Option<String>,
     pub follow: Follow,
     pub keep_payloads: bool,
@@ -64,10 +63,9 @@ pub struct Observation {
 }
 
 impl Observation {
-    pub fn new(calls: Vec<Call>, batch: bool, keep_payloads: bool) -> Self {
+    pub fn new(calls: Vec<Call>, keep_payloads: bool) -> Self {
         Observation {
             calls,
-            batch,
             session_id: None,
             follow: Follow::Raw,
             keep_payloads,

@@ -267,11 +267,10 @@ mod tests {
     fn observed(request: &str, response: &str, content_type: &str) -> Observation {
         let body = Bytes::from(request.to_string());
         let headers = actix_web::http::header::HeaderMap::new();
-        let access::Parsed::Rpc { envelopes, batch } = access::parse(&headers, &body).ok().unwrap()
-        else {
+        let access::Parsed::Rpc { envelopes } = access::parse(&headers, &body).ok().unwrap() else {
             panic!("not JSON-RPC")
         };
-        let mut obs = Observation::new(calls_from(envelopes), batch, false);
+        let mut obs = Observation::new(calls_from(envelopes), false);
         obs.start_response(200, Some(content_type));
         for piece in response.as_bytes().chunks(7) {
             obs.chunk(piece);
