@@ -8,6 +8,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
 use bytes::Bytes;
 
+use super::chain::BodyRewrite;
 use crate::config::model::{Consumer, ConsumerGroup, KeyAuthCredential, Route, Service};
 use crate::proxy::snapshot::Snapshot;
 
@@ -37,6 +38,8 @@ pub struct Ctx {
     pub request_size: u64,
     /// Set when the response did not complete normally (`transport_error`, `client_abort`).
     pub failure: Option<&'static str>,
+    /// A plugin's hold on the response body (see [`BodyRewrite`]).
+    pub rewrite: Option<Box<dyn BodyRewrite>>,
     pub extensions: Extensions,
 }
 
