@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::envelope::{self, RpcId};
 use super::schema::{AclScope, AiMcpProxyConfig, ConsumerIdentifier};
+use crate::config::model::{Consumer, ConsumerGroup};
 use crate::plugins::context::Ctx;
 
 /// Who is asking: the subject names an ACL entry may use.
@@ -28,7 +29,14 @@ pub struct Subject {
 
 impl Subject {
     pub fn of(ctx: &Ctx, config: &AiMcpProxyConfig) -> Subject {
-        let consumer = ctx.consumer.as_ref();
+        Subject::new(ctx.consumer.as_deref(), &ctx.groups, config)
+    }
+
+    pub fn new(
+        consumer: Option<&Consumer>,
+        groups: &[Arc<ConsumerGroup>],
+        config: &AiMcpProxyConfig,
+    ) -> Subject {
         let (value, identifier) = match config.consumer_identifier {
             ConsumerIdentifier::Username => (consumer.and_then(|c| c.username.clone()), "username"),
             ConsumerIdentifier::CustomId => {
@@ -37,7 +45,7 @@ impl Subject {
             ConsumerIdentifier::ConsumerId => (consumer.map(|c| c.id.to_string()), "consumer_id"),
         };
         let groups = if config.include_consumer_groups {
-            ctx.groups.iter().map(|g| g.name.clone()).collect()
+            groups.iter().map(|g| g.name.clone()).collect()
         } else {
             Vec::new()
         };
@@ -194,11 +202,21 @@ impl Cache {
 
     /// The table of the request's subject.
     pub fn table(&self, ctx: &Ctx, config: &AiMcpProxyConfig) -> Arc<Table> {
+        self.table_for(ctx.consumer.as_deref(), &ctx.groups, config)
+    }
+
+    /// The table of a consumer (with its groups), or of requests without one.
+    pub fn table_for(
+        &self,
+        consumer: Option<&Consumer>,
+        groups: &[Arc<ConsumerGroup>],
+        config: &AiMcpProxyConfig,
+    ) -> Arc<Table> {
         let build = || {
             self.builds.fetch_add(1, Ordering::Relaxed);
-            Arc::new(Table::build(config, Subject::of(ctx, config)))
+            Arc::new(Table::build(config, Subject::new(consumer, groups, config)))
         };
-        let slot = match &ctx.consumer {
+        let slot = match consumer {
             None => Some(&self.anonymous),
             Some(consumer) => self.slots.get(&consumer.id),
         };
@@ -254,6 +272,122 @@ pub fn audit(decision: &Decision, subject: &Subject) -> Value {
 #[derive(Default)]
 pub struct Audits {
     pub records: Vec<Value>,
-    /// (tool, action) per decision, for `kong_ai_mcp_acl_total`.
-    pub decisions: Vec<(String, &'static str)>,
+    /// (tool, method, action) per decision, for `kong_ai_mcp_acl_total`.
+    pub decisions: Vec<(String, &'static str, &'static str)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(yaml: &str) -> AiMcpProxyConfig {
+        let value: Value = serde_norway::from_str(yaml).unwrap();
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn consumer(name: &str) -> Consumer {
+        Consumer {
+            id: Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()),
+            username: Some(name.into()),
+            custom_id: None,
+            tags: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn group(name: &str) -> Arc<ConsumerGroup> {
+        Arc::new(ConsumerGroup {
+            id: Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()),
+            name: name.into(),
+            consumers: Vec::new(),
+            tags: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        })
+    }
+
+    const ACLS: &str = r#"
+mode: passthrough-listener
+include_consumer_groups: true
+default_acl: [{scope: tools, allow: [developer], deny: [suspended]}]
+tools:
+  - {name: "b|c", description: x, acl: {allow: ["a"]}}
+  - {name: "c", description: x, acl: {allow: ["a|b"], deny: [developer]}}
+  - {name: "c", description: later entries of a name do not count, acl: {allow: [developer]}}
+"#;
+
+    #[test]
+    fn each_subject_table_is_computed_once() {
+        let config = config(ACLS);
+        let (a, ab) = (consumer("a"), consumer("a|b"));
+        let cache = Cache::new([a.id, ab.id]);
+        let first = cache.table_for(Some(&a), &[], &config);
+        let again = cache.table_for(Some(&a), &[], &config);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(cache.builds(), 1);
+        cache.table_for(Some(&ab), &[], &config);
+        cache.table_for(None, &[], &config);
+        cache.table_for(None, &[], &config);
+        assert_eq!(cache.builds(), 3, "a, a|b and the anonymous subject");
+        // A consumer the configuration does not know is decided every time, never kept.
+        let stranger = consumer("stranger");
+        cache.table_for(Some(&stranger), &[], &config);
+        cache.table_for(Some(&stranger), &[], &config);
+        assert_eq!(cache.builds(), 5);
+    }
+
+    #[test]
+    fn subjects_and_tool_names_never_share_an_entry() {
+        let config = config(ACLS);
+        let (a, ab) = (consumer("a"), consumer("a|b"));
+        let cache = Cache::new([a.id, ab.id]);
+        // ("a", "b|c") and ("a|b", "c") would collide under a joined "subject|tool" key.
+        assert!(cache.table_for(Some(&a), &[], &config).rule("b|c").allowed);
+        assert!(!cache.table_for(Some(&a), &[], &config).rule("c").allowed);
+        assert!(cache.table_for(Some(&ab), &[], &config).rule("c").allowed);
+        assert!(!cache.table_for(Some(&ab), &[], &config).rule("b|c").allowed);
+    }
+
+    #[test]
+    fn rules_follow_the_documented_order() {
+        let config = config(ACLS);
+        let dev = consumer("dev");
+        let table = Table::build(
+            &config,
+            Subject::new(Some(&dev), &[group("developer")], &config),
+        );
+        let own = table.rule("c");
+        assert_eq!(
+            (own.allowed, own.scope, own.named.clone()),
+            (
+                false,
+                "primitive",
+                Some(("consumer group", "developer".into()))
+            ),
+            "deny wins, and the first entry of a name decides"
+        );
+        let default = table.rule("anything");
+        assert_eq!((default.allowed, default.scope), (true, "default"));
+        let both = Table::build(
+            &config,
+            Subject::new(
+                Some(&dev),
+                &[group("developer"), group("suspended")],
+                &config,
+            ),
+        );
+        assert!(!both.rule("anything").allowed, "deny before allow");
+        let anonymous = Table::build(&config, Subject::new(None, &[], &config));
+        assert!(
+            !anonymous.rule("anything").allowed,
+            "an allow list needs a subject"
+        );
+        let no_acl = self::config("mode: passthrough-listener\n");
+        let open = Table::build(&no_acl, Subject::new(None, &[], &no_acl));
+        assert_eq!(
+            (open.rule("x").allowed, open.rule("x").scope),
+            (true, "none")
+        );
+    }
 }

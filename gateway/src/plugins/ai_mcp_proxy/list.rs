@@ -147,9 +147,8 @@ impl ListFilter {
                     .records
                     .push(acl::audit(&self.table.decide(&name), &self.table.subject));
             }
-            audits
-                .decisions
-                .push((name, if allowed { "allow" } else { "deny" }));
+            let action = if allowed { "allow" } else { "deny" };
+            audits.decisions.push((name, "tools/list", action));
         }
     }
 }

@@ -58,11 +58,6 @@ impl AiMcpProxy {
         })
     }
 
-    /// How many decision tables this configuration has computed.
-    pub fn decision_tables_built(&self) -> u64 {
-        self.decisions.builds()
-    }
-
     async fn observe_request(
         &self,
         ctx: &mut Ctx,
@@ -118,6 +113,7 @@ impl AiMcpProxy {
             let decision = table.decide(tool);
             audits.decisions.push((
                 tool.to_string(),
+                "tools/call",
                 if decision.allowed { "allow" } else { "deny" },
             ));
             if self.config.logging.log_audits {
@@ -276,7 +272,7 @@ impl AiMcpProxy {
         stats.acl = audits
             .decisions
             .into_iter()
-            .map(|(tool, action)| (self.names.label(route, &tool), action))
+            .map(|(tool, method, action)| (self.names.label(route, &tool), method, action))
             .collect();
         if self.config.logging.log_statistics || !stats.acl.is_empty() {
             ctx.extensions.insert(stats);

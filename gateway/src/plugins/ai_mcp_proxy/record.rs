@@ -57,8 +57,8 @@ pub struct CallStat {
 pub struct McpStats {
     pub calls: Vec<CallStat>,
     pub events: Option<u64>,
-    /// ACL decisions: (tool, `allow`/`deny`).
-    pub acl: Vec<(String, &'static str)>,
+    /// ACL decisions: (tool label, method, `allow`/`deny`).
+    pub acl: Vec<(String, &'static str, &'static str)>,
 }
 
 /// Where the request stood when the log phase ran.
