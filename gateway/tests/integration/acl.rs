@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::common::{eventually, Harness};
 
-const TOOLS: [&str; 5] = [
+pub const TOOLS: [&str; 5] = [
     "list_users",
     "get_user",
     "list_orders",
@@ -18,7 +18,7 @@ const TOOLS: [&str; 5] = [
 ];
 
 /// The documents' visibility table: which tools each consumer may call.
-fn allowed(consumer: &str, tool: &str) -> bool {
+pub fn allowed(consumer: &str, tool: &str) -> bool {
     match consumer {
         "alice" => true,
         "bob" => !matches!(tool, "list_users" | "search_orders"),
@@ -27,7 +27,7 @@ fn allowed(consumer: &str, tool: &str) -> bool {
     }
 }
 
-fn example(file: &str, extra: &str) -> String {
+pub fn example(file: &str, extra: &str) -> String {
     let path = format!("{}/../config/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     let text = text.replace("http://127.0.0.1:3000", "http://{mock}");
@@ -38,13 +38,13 @@ fn example(file: &str, extra: &str) -> String {
     format!("{text}{extra}")
 }
 
-const LOGS: &str = "  - name: file-log\n    config:\n      path: {dir}/acl.log\n  - name: prometheus\n    config:\n      ai_metrics: true\n";
+pub const LOGS: &str = "  - name: file-log\n    config:\n      path: {dir}/acl.log\n  - name: prometheus\n    config:\n      ai_metrics: true\n";
 
 fn call(id: Value, tool: &str) -> String {
     json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":tool,"arguments":{"id":"a1b2c3d4","userId":"a1b2c3d4","q":"oil"}}}).to_string()
 }
 
-async fn post(
+pub async fn post(
     h: &Harness,
     key: Option<&str>,
     body: &str,

@@ -256,8 +256,8 @@ pub fn block_data(block: &[u8]) -> Option<String> {
     data.map(|d| String::from_utf8_lossy(&d).into_owned())
 }
 
-/// The block with its `data` lines replaced by `data` (one `data:` line per line of it);
-/// every other field and comment line is kept in place.
+/// The block with its `data` lines replaced by `data` (one `data:` line per line of it, ended
+/// as the first data line was); every other field and comment line is kept in place.
 pub fn rewrite_block(block: &[u8], data: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(block.len());
     let mut written = false;
@@ -269,10 +269,16 @@ pub fn rewrite_block(block: &[u8], data: &str) -> Vec<u8> {
         }
         if !written {
             written = true;
+            // The block's own line ending; a last line without one gets LF.
+            let end: &[u8] = if terminator.is_empty() {
+                b"\n"
+            } else {
+                terminator
+            };
             for part in data.split('\n') {
                 out.extend_from_slice(b"data: ");
                 out.extend_from_slice(part.as_bytes());
-                out.push(b'\n');
+                out.extend_from_slice(end);
             }
         }
     }
@@ -449,6 +455,10 @@ mod tests {
     #[test]
     fn sse_data_joined_and_rewritten_in_place() {
         let block = b"event: message\nid: 7\ndata: {\"a\":\ndata:1}\nretry: 5\n\n";
+        assert_eq!(
+            rewrite_block(b"data: 1\r\ndata: 2\r\n\r\n", "3\n4"),
+            b"data: 3\r\ndata: 4\r\n\r\n"
+        );
         assert_eq!(block_data(block).as_deref(), Some("{\"a\":\n1}"));
         assert_eq!(
             rewrite_block(block, "{\"b\":\n2}"),
