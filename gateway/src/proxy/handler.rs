@@ -93,6 +93,7 @@ pub async fn handle(
         response_size: 0,
         request_size: request_length(&req).unwrap_or(0),
         failure: None,
+        secret_names: None,
         rewrite: None,
         extensions: Extensions::new(),
     };
