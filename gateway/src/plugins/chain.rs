@@ -49,6 +49,11 @@ pub trait Plugin: Send + Sync + 'static {
 /// from then on the rest of the body is relayed as it comes. Only requests that need it pay for
 /// the hold (the MCP plugin installs one for a `tools/list` under an ACL).
 pub trait BodyRewrite {
+    /// Whether the response head waits for the rewrite (`false`: the head goes out at once and
+    /// the rewrite sees each chunk as it streams, answering `Pass`).
+    fn holds_head(&self) -> bool {
+        true
+    }
     /// One upstream chunk (already shown to every `body_filter`).
     fn feed(&mut self, ctx: &mut Ctx, chunk: &Bytes) -> Rewrite;
     /// The upstream body ended while held.
@@ -60,6 +65,9 @@ pub enum Rewrite {
     Hold,
     /// Send the response now: these bytes first, then the rest of the upstream body unchanged.
     Release(Bytes),
+    /// Send these bytes now and keep feeding the rewrite every later chunk (a rewrite of the
+    /// whole stream, such as one event at a time).
+    Pass(Bytes),
     /// Answer this instead; the upstream response is dropped.
     Replace(HttpResponse),
 }

@@ -68,9 +68,16 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let mut first = None;
-    if let Some(mut rewrite) = finish.ctx.rewrite.take() {
-        match hold(&mut finish, &mut payload, rewrite.as_mut(), idle).await {
+    let mut rewrite = finish.ctx.rewrite.take();
+    if let Some(held) = rewrite.as_mut().filter(|r| r.holds_head()) {
+        match hold(&mut finish, &mut payload, held.as_mut(), idle).await {
+            Held::Pass(body) => {
+                finish.ctx.response_size += body.len() as u64;
+                length = None;
+                first = Some(body);
+            }
             Held::Release { body, ended } => {
+                rewrite = None;
                 finish.ctx.response_size += body.len() as u64;
                 if ended {
                     length = Some(body.len() as u64);
@@ -101,6 +108,7 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
     let body = Relay {
         inner: payload,
         first,
+        rewrite,
         idle,
         timer: Box::pin(tokio::time::sleep(idle)),
         finish: Some(finish),
@@ -112,7 +120,12 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
 }
 
 enum Held {
-    Release { body: Bytes, ended: bool },
+    Release {
+        body: Bytes,
+        ended: bool,
+    },
+    /// Send these bytes; the rewrite sees the rest of the body too.
+    Pass(Bytes),
     Replace(HttpResponse),
 }
 
@@ -137,6 +150,7 @@ async fn hold(
                     Rewrite::Release(body) => {
                         return Held::Release { body, ended: false };
                     }
+                    Rewrite::Pass(body) => return Held::Pass(body),
                     other => other,
                 }
             }
@@ -158,7 +172,7 @@ async fn hold(
             }
         };
         return match verdict {
-            Rewrite::Release(body) => Held::Release { body, ended: true },
+            Rewrite::Release(body) | Rewrite::Pass(body) => Held::Release { body, ended: true },
             Rewrite::Replace(response) => Held::Replace(response),
             // The body ended: nothing more will come to hold for.
             Rewrite::Hold => Held::Release {
@@ -198,6 +212,8 @@ struct Relay {
     inner: UpstreamBody,
     /// Bytes a rewrite released, sent before the rest of the upstream body.
     first: Option<Bytes>,
+    /// A rewrite that sees every chunk (`Rewrite::Pass`): what it answers is what is sent.
+    rewrite: Option<Box<dyn BodyRewrite>>,
     idle: Duration,
     timer: Pin<Box<Sleep>>,
     finish: Option<Finish>,
@@ -225,17 +241,60 @@ impl Stream for Relay {
                 return Poll::Ready(Some(Ok(first)));
             }
         }
-        match Pin::new(&mut this.inner).poll_next(cx) {
+        loop {
+            let polled = Pin::new(&mut this.inner).poll_next(cx);
+            if let Some(ready) = this.step(polled, cx) {
+                return ready;
+            }
+        }
+    }
+}
+
+impl Relay {
+    /// One upstream poll; `None` when a rewrite swallowed the chunk and the next must be read.
+    fn step(
+        &mut self,
+        polled: Poll<Option<Result<Bytes, actix_web::error::PayloadError>>>,
+        cx: &mut Context<'_>,
+    ) -> Option<Poll<Option<Result<Bytes, actix_web::Error>>>> {
+        let this = self;
+        Some(match polled {
             Poll::Ready(Some(Ok(chunk))) => {
                 let deadline = tokio::time::Instant::now() + this.idle;
                 this.timer.as_mut().reset(deadline);
-                if let Some(finish) = this.finish.as_mut() {
-                    finish.ctx.response_size += chunk.len() as u64;
-                    for plugin in &finish.chain.plugins {
-                        plugin.body_filter(&mut finish.ctx, &chunk);
-                    }
+                let Some(finish) = this.finish.as_mut() else {
+                    return Some(Poll::Ready(None));
+                };
+                for plugin in &finish.chain.plugins {
+                    plugin.body_filter(&mut finish.ctx, &chunk);
                 }
-                Poll::Ready(Some(Ok(chunk)))
+                let out = match this.rewrite.as_mut() {
+                    None => chunk,
+                    Some(rewrite) => match rewrite.feed(&mut finish.ctx, &chunk) {
+                        Rewrite::Pass(out) => out,
+                        Rewrite::Release(out) => {
+                            this.rewrite = None;
+                            out
+                        }
+                        Rewrite::Hold => Bytes::new(),
+                        Rewrite::Replace(_) => {
+                            // Too late to answer otherwise: the stream is cut, never relayed
+                            // unfiltered.
+                            tracing::warn!("response stream cut: its rewrite refused it");
+                            this.end(Some("transport_error"));
+                            return Some(Poll::Ready(Some(Err(
+                                actix_web::error::ErrorBadGateway("response refused"),
+                            ))));
+                        }
+                    },
+                };
+                if out.is_empty() {
+                    return None;
+                }
+                if let Some(finish) = this.finish.as_mut() {
+                    finish.ctx.response_size += out.len() as u64;
+                }
+                Poll::Ready(Some(Ok(out)))
             }
             Poll::Ready(Some(Err(e))) => {
                 tracing::warn!(error = %e, "upstream body failed mid-response");
@@ -243,6 +302,19 @@ impl Stream for Relay {
                 Poll::Ready(Some(Err(actix_web::error::ErrorBadGateway(e))))
             }
             Poll::Ready(None) => {
+                if let (Some(mut rewrite), Some(finish)) =
+                    (this.rewrite.take(), this.finish.as_mut())
+                {
+                    if let Rewrite::Release(tail) | Rewrite::Pass(tail) =
+                        rewrite.end(&mut finish.ctx)
+                    {
+                        if !tail.is_empty() {
+                            finish.ctx.response_size += tail.len() as u64;
+                            this.inner = actix_web::dev::Payload::None;
+                            return Some(Poll::Ready(Some(Ok(tail))));
+                        }
+                    }
+                }
                 this.end(None);
                 Poll::Ready(None)
             }
@@ -259,7 +331,7 @@ impl Stream for Relay {
                 }
                 Poll::Pending => Poll::Pending,
             },
-        }
+        })
     }
 }
 

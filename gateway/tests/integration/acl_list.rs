@@ -509,3 +509,56 @@ async fn decisions_are_recomputed_when_the_configuration_changes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn listings_replayed_on_a_resumed_stream_are_filtered_too() {
+    let canned = Canned::start().await;
+    let yaml = example("acls.yaml", LOGS)
+        .replace("{mock}", &canned.addr.to_string())
+        .replace("name: mcp-service", "name: replay-service")
+        .replace("name: mcp-route", "name: replay-route");
+    let h = Harness::start(Options::default(), &yaml).await;
+    let stream = "id: 4\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\nid: 5\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"tools\":[{\"name\":\"list_users\"},{\"name\":\"get_user\"},{\"name\":\"search_orders\"}]}}\n\nid: 6\ndata: {\"jsonrpc\":\"2.0\",\"id\":8,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"tools\"}]}}\n\n";
+    canned.answer("200 OK", "text/event-stream", stream);
+    let get = |key: &'static str| {
+        h.http
+            .get(h.url("/marketplace"))
+            .header("Accept", "text/event-stream")
+            .header("Last-Event-ID", "3")
+            .header("apikey", key)
+            .send()
+    };
+    let res = get("bob-key").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert_eq!(
+        text,
+        stream.replace(
+            "[{\"name\":\"list_users\"},{\"name\":\"get_user\"},{\"name\":\"search_orders\"}]",
+            "[{\"name\":\"get_user\"}]"
+        )
+    );
+    // Nothing allowed: the head went out long ago, so the listing is empty rather than a 403.
+    let res = get("carol-key").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let messages = sse_messages(&res.text().await.unwrap());
+    assert_eq!(messages[1]["result"]["tools"], json!([]));
+    assert_eq!(messages[2]["result"]["content"][0]["text"], "tools");
+    let path = h.dir_path("acl.log");
+    let records: Vec<Value> = eventually(Duration::from_secs(5), || async {
+        let text = std::fs::read_to_string(&path).ok()?;
+        let v: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (v.len() >= 2).then_some(v)
+    })
+    .await;
+    let actions: Vec<&str> = records[0]["ai"]["mcp"]["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["deny", "allow", "deny"]);
+}

@@ -36,11 +36,20 @@ pub enum Filtered {
     Unreadable(RpcId, &'static str),
 }
 
-/// Filters every answer to a pending target in `text` (one message or a batch). `decide` says
-/// whether a tool name is allowed; each listed name and its decision is pushed to `decisions`.
+/// Which answers to filter.
+pub enum Scope<'a> {
+    /// The answers to these `tools/list` calls.
+    Targets(&'a mut [Target]),
+    /// Every answer that carries `result.tools`, whatever its id (a stream the client did not
+    /// ask on, such as a resumed or standalone event stream). Nothing allowed is `tools: []`.
+    Any,
+}
+
+/// Filters every answer in scope in `text` (one message or a batch). `decide` says whether a
+/// tool name is allowed; each listed name and its decision is pushed to `decisions`.
 pub fn filter_json(
     text: &str,
-    targets: &mut [Target],
+    mut scope: Scope<'_>,
     decide: &dyn Fn(&str) -> bool,
     decisions: &mut Vec<(String, bool)>,
 ) -> Filtered {
@@ -64,7 +73,7 @@ pub fn filter_json(
         return Filtered::Unchanged;
     };
     for msg in messages {
-        match filter_message(msg, targets, decide, decisions) {
+        match filter_message(msg, &mut scope, decide, decisions) {
             Ok(Some(new)) => splices.push((offset(text, msg), msg.len(), new)),
             Ok(None) => {}
             Err(verdict) => return verdict,
@@ -87,7 +96,7 @@ pub fn filter_json(
 /// One message: `Ok(Some(rewritten))` when tools were removed from an answer to a target.
 fn filter_message(
     msg: &str,
-    targets: &mut [Target],
+    scope: &mut Scope<'_>,
     decide: &dyn Fn(&str) -> bool,
     decisions: &mut Vec<(String, bool)>,
 ) -> Result<Option<String>, Filtered> {
@@ -97,19 +106,24 @@ fn filter_message(
     if scanned.get(1).is_some() {
         return Ok(None); // a request or notification from the server
     }
-    let Some(id) = scanned
+    let id = scanned
         .get(0)
         .and_then(|raw| RpcId::from_json_token(raw.get()))
-    else {
-        return Ok(None);
+        .unwrap_or(RpcId::Null);
+    // A later page, or an answer nobody asked for here: nothing allowed is an empty list.
+    let paged = match scope {
+        Scope::Any => true,
+        Scope::Targets(targets) => {
+            let Some(target) = targets
+                .iter_mut()
+                .find(|t| !t.answered && t.id.matches(&id))
+            else {
+                return Ok(None);
+            };
+            target.answered = true;
+            target.paged
+        }
     };
-    let Some(target) = targets
-        .iter_mut()
-        .find(|t| !t.answered && t.id.matches(&id))
-    else {
-        return Ok(None);
-    };
-    target.answered = true;
     let unreadable = |why| Err(Filtered::Unreadable(id.clone(), why));
     if scanned.duplicate.is_some() {
         return unreadable("the answer repeats a member");
@@ -147,7 +161,7 @@ fn filter_message(
         return Ok(None);
     }
     let more_pages = members.get(1).is_some_and(|c| c.get() != "null");
-    if kept.is_empty() && !target.paged && !more_pages {
+    if kept.is_empty() && !paged && !more_pages {
         return Err(Filtered::NoneAllowed(id));
     }
     let start = offset(msg, tools);
@@ -300,7 +314,7 @@ mod tests {
     fn run(text: &str, targets: &mut [Target]) -> (Filtered, Vec<(String, bool)>) {
         let mut decisions = Vec::new();
         let allow = |name: &str| name.starts_with("ok");
-        let out = filter_json(text, targets, &allow, &mut decisions);
+        let out = filter_json(text, Scope::Targets(targets), &allow, &mut decisions);
         (out, decisions)
     }
 
@@ -357,6 +371,24 @@ mod tests {
             run(none, &mut [later]).0,
             Filtered::Rewritten(s) if s.contains("\"tools\":[]")
         ));
+    }
+
+    #[test]
+    fn any_scope_filters_every_listing_and_never_refuses() {
+        let mut decisions = Vec::new();
+        let allow = |name: &str| name.starts_with("ok");
+        let text = r#"{"jsonrpc":"2.0","id":"replayed","result":{"tools":[{"name":"no"}]}}"#;
+        assert_eq!(
+            filter_json(text, Scope::Any, &allow, &mut decisions),
+            Filtered::Rewritten(
+                r#"{"jsonrpc":"2.0","id":"replayed","result":{"tools":[]}}"#.into()
+            )
+        );
+        let call = r#"{"jsonrpc":"2.0","id":3,"result":{"content":[]}}"#;
+        assert_eq!(
+            filter_json(call, Scope::Any, &allow, &mut decisions),
+            Filtered::Unchanged
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::acl::{self, Audits, Table};
 use super::envelope::{self, RpcId};
-use super::filter::{self, Filtered, Target};
+use super::filter::{self, Filtered, Scope, Target};
 use super::observe::Observation;
 use crate::plugins::chain::{BodyRewrite, Rewrite};
 use crate::plugins::context::Ctx;
@@ -27,6 +27,8 @@ pub const MAX_HELD: usize = 4 * 1024 * 1024;
 pub struct ListFilter {
     table: Arc<Table>,
     targets: Vec<Target>,
+    /// Every listing in the stream, whatever its id, one event at a time (no hold).
+    every_listing: bool,
     log_audits: bool,
     form: Form,
     /// Upstream bytes not yet passed on.
@@ -49,6 +51,7 @@ impl ListFilter {
         ListFilter {
             table,
             targets,
+            every_listing: false,
             log_audits,
             form,
             held: BytesMut::new(),
@@ -58,10 +61,24 @@ impl ListFilter {
         }
     }
 
+    /// A stream the client did not open with a `tools/list` (the legacy standalone GET stream,
+    /// or one resumed with `Last-Event-ID`): an answer replayed there is filtered too, one event
+    /// at a time, and nothing allowed is `tools: []` (the head is long gone).
+    pub fn every_listing(table: Arc<Table>, log_audits: bool) -> Self {
+        let mut filter = ListFilter::new(table, Vec::new(), log_audits, Form::EventStream);
+        filter.every_listing = true;
+        filter
+    }
+
     fn filter(&mut self, text: &str) -> Filtered {
         let table = Arc::clone(&self.table);
         let decide = |name: &str| table.rule(name).allowed;
-        filter::filter_json(text, &mut self.targets, &decide, &mut self.decisions)
+        let scope = if self.every_listing {
+            Scope::Any
+        } else {
+            Scope::Targets(&mut self.targets)
+        };
+        filter::filter_json(text, scope, &decide, &mut self.decisions)
     }
 
     /// Reads the complete event blocks held so far.
@@ -154,6 +171,10 @@ impl ListFilter {
 }
 
 impl BodyRewrite for ListFilter {
+    fn holds_head(&self) -> bool {
+        !self.every_listing
+    }
+
     fn feed(&mut self, ctx: &mut Ctx, chunk: &Bytes) -> Rewrite {
         if self.held.len() + self.ready.len() + chunk.len() > MAX_HELD {
             return self.too_large(ctx);
@@ -164,6 +185,10 @@ impl BodyRewrite for ListFilter {
         }
         if let Err(verdict) = self.read_events() {
             return self.settle(ctx, verdict);
+        }
+        if self.every_listing {
+            self.record(ctx);
+            return Rewrite::Pass(self.ready.split().freeze());
         }
         if self.pending() {
             return Rewrite::Hold;

@@ -63,6 +63,9 @@ impl AiMcpProxy {
         ctx: &mut Ctx,
         req: &mut ProxyRequest,
     ) -> Result<(), HttpResponse> {
+        if req.http.method() == actix_web::http::Method::GET && self.has_acls() {
+            ctx.extensions.insert(EventStreamOpen);
+        }
         if !access::wants_body(req.http.method(), &req.headers) {
             return Ok(());
         }
@@ -138,6 +141,9 @@ impl AiMcpProxy {
     }
 }
 
+/// A GET on a route with ACLs: an event stream answered to it is filtered for listings.
+struct EventStreamOpen;
+
 /// The `tools/list` calls (any spelling the upstream may accept) whose answers must be filtered.
 fn list_targets(obs: &Observation) -> Vec<filter::Target> {
     obs.calls
@@ -199,6 +205,17 @@ impl Plugin for AiMcpProxy {
         let content_type = header_text(&ctx.response_headers, "content-type");
         let session = header_text(&ctx.response_headers, "mcp-session-id");
         let Some(obs) = ctx.extensions.get_mut::<Observation>() else {
+            let stream = content_type
+                .as_deref()
+                .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/event-stream"));
+            if stream
+                && (200..300).contains(&status)
+                && ctx.extensions.contains::<EventStreamOpen>()
+            {
+                let table = self.decisions.table(ctx, &self.config);
+                let log_audits = self.config.logging.log_audits;
+                ctx.rewrite = Some(Box::new(ListFilter::every_listing(table, log_audits)));
+            }
             return;
         };
         obs.start_response(status, content_type.as_deref());
@@ -237,6 +254,10 @@ impl Plugin for AiMcpProxy {
             return;
         }
         let Some(mut obs) = ctx.extensions.remove::<Observation>() else {
+            if !audits.decisions.is_empty() {
+                // Listings filtered on a stream the client opened with GET.
+                self.finish_log(ctx, record, Map::new(), McpStats::default(), audits);
+            }
             return;
         };
         obs.finish();
