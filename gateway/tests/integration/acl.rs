@@ -2,12 +2,10 @@
 //! audit records and the ACL metric, and the bypass attempts — each proving the upstream never
 //! received the denied call.
 
-use std::time::Duration;
-
 use mock_marketplace::Options;
 use serde_json::{json, Value};
 
-use crate::common::{eventually, Harness};
+use crate::common::Harness;
 
 pub const TOOLS: [&str; 5] = [
     "list_users",
@@ -148,16 +146,7 @@ async fn audits_and_metric() {
     let h = Harness::start(Options::default(), &yaml).await;
     post(&h, Some("alice-key"), &call(json!(1), "search_orders"), &[]).await;
     post(&h, Some("bob-key"), &call(json!(2), "search_orders"), &[]).await;
-    let path = h.dir_path("acl.log");
-    let records: Vec<Value> = eventually(Duration::from_secs(5), || async {
-        let text = std::fs::read_to_string(&path).ok()?;
-        let v: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (v.len() >= 2).then_some(v)
-    })
-    .await;
+    let records = h.log_records("acl.log", 2).await;
     let audits: Vec<Value> = records
         .iter()
         .map(|r| r["ai"]["mcp"]["audit"][0].clone())

@@ -433,16 +433,7 @@ async fn list_decisions_are_audited_and_counted() {
     assert_eq!(res.status(), 200);
     let res = post(&h, Some("carol-key"), &list(json!(2)), &[]).await;
     assert_eq!(res.status(), 403);
-    let path = h.dir_path("acl.log");
-    let records: Vec<Value> = eventually(Duration::from_secs(5), || async {
-        let text = std::fs::read_to_string(&path).ok()?;
-        let v: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (v.len() >= 2).then_some(v)
-    })
-    .await;
+    let records = h.log_records("acl.log", 2).await;
     let bob = &records[0]["ai"]["mcp"];
     insta::assert_json_snapshot!("tools_list_audits_bob", bob["audit"], { "[].consumer.id" => "[uuid]" });
     assert_eq!(bob["rpc"][0]["outcome"], "success");
@@ -544,16 +535,7 @@ async fn listings_replayed_on_a_resumed_stream_are_filtered_too() {
     let messages = sse_messages(&res.text().await.unwrap());
     assert_eq!(messages[1]["result"]["tools"], json!([]));
     assert_eq!(messages[2]["result"]["content"][0]["text"], "tools");
-    let path = h.dir_path("acl.log");
-    let records: Vec<Value> = eventually(Duration::from_secs(5), || async {
-        let text = std::fs::read_to_string(&path).ok()?;
-        let v: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (v.len() >= 2).then_some(v)
-    })
-    .await;
+    let records = h.log_records("acl.log", 2).await;
     let actions: Vec<&str> = records[0]["ai"]["mcp"]["audit"]
         .as_array()
         .unwrap()
