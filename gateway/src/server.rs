@@ -6,7 +6,6 @@ pub mod limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -39,17 +38,16 @@ pub struct Gateway {
     pub telemetry: Addr<TelemetryActor>,
     servers: Vec<ServerHandle>,
     tasks: Vec<actix_rt::task::JoinHandle<std::io::Result<()>>>,
-    draining: Arc<AtomicBool>,
     drain: Duration,
 }
 
 impl Gateway {
-    /// The graceful shutdown: every listener stops accepting at once; requests and streams in
-    /// flight get up to the drain timeout (`nginx_main_worker_shutdown_timeout`) to finish,
-    /// their connections closing after their response; then queued log records are flushed
-    /// (bounded by the drain timeout too). Answers whether everything finished in time.
+    /// The graceful shutdown: every listener stops accepting at once; idle kept-alive
+    /// connections are closed, requests and streams in flight get up to the drain timeout
+    /// (`nginx_main_worker_shutdown_timeout`) to finish, their connections closing after their
+    /// response; then queued log records are flushed (bounded by the drain timeout too).
+    /// Answers whether the log records were all written or delivered in time.
     pub async fn stop(self) -> bool {
-        self.draining.store(true, Ordering::Relaxed);
         let stops = self.servers.iter().map(|s| s.stop(true));
         futures_util::future::join_all(stops).await;
         for t in self.tasks {
@@ -121,11 +119,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     let proxy_state = web::Data::new(ProxyState {
         snapshot: snapshot.clone(),
     });
-    let draining = Arc::new(AtomicBool::new(false));
     let limits = Arc::new(ClientLimits {
         body_timeout: settings.client_body_timeout(),
         max_body: settings.client_max_body_size(),
-        draining: draining.clone(),
     });
     let http = HttpTimeouts::of(settings);
     let proxy_addrs = launch(
@@ -176,7 +172,6 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         telemetry,
         servers,
         tasks,
-        draining,
         drain: settings.shutdown_timeout(),
     })
 }

@@ -1,13 +1,11 @@
 //! Client-side limits of the proxy listener that actix's HTTP layer does not apply by itself:
-//! the longest pause between two reads of a request body (nginx's `client_body_timeout`), the
-//! largest body (`client_max_body_size`), and, once a graceful shutdown has begun,
-//! `Connection: close` on every response so kept-alive connections end with their request.
-//! Head timeouts, keep-alive, header-size limits and request-smuggling checks are actix's own
+//! the longest pause between two reads of a request body (nginx's `client_body_timeout`) and
+//! the largest body (`client_max_body_size`). Head timeouts, keep-alive, header-size limits,
+//! request-smuggling checks and closing kept-alive connections on shutdown are actix's own
 //! (configured in `server`).
 
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -30,12 +28,10 @@ use crate::error::{BodyFault, ProxyError};
 pub struct ClientLimits {
     pub body_timeout: Option<Duration>,
     pub max_body: Option<u64>,
-    /// Set when a graceful shutdown begins.
-    pub draining: Arc<AtomicBool>,
 }
 
-/// The proxy listener's middleware: refuses a declared body over the limit at once, guards
-/// the body stream, and closes connections after their response while draining.
+/// The proxy listener's middleware: refuses a declared body over the limit at once and guards
+/// the body stream.
 pub async fn enforce(
     limits: Arc<ClientLimits>,
     mut req: ServiceRequest,
@@ -75,13 +71,7 @@ pub async fn enforce(
             payload: Box::pin(guarded),
         });
     }
-    let mut res = next.call(req).await?;
-    if limits.draining.load(Ordering::Relaxed) {
-        res.response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-    }
-    Ok(res.map_into_left_body())
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
