@@ -411,3 +411,86 @@ async fn request_smuggling_attempts_are_refused_and_never_reach_the_upstream() {
     assert_eq!(seen.len(), 1);
     assert_eq!(&seen[0].body[..], b"{}");
 }
+
+/// Open file descriptors of process `pid`.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[tokio::test]
+async fn ten_thousand_idle_connections_keep_memory_bounded() {
+    // The gateway runs as a child process: the connections cost this process one descriptor
+    // each and the gateway another, which together would not fit one process's limit.
+    let wanted = 10_000u64;
+    let limit = rig::open_files_limit();
+    let count = wanted.min(limit.saturating_sub(1_500)) as usize;
+    if (count as u64) < wanted {
+        eprintln!(
+            "open-files limit is {limit}: holding {count} idle connections instead of {wanted}"
+        );
+    }
+    assert!(count >= 1_000, "open-files limit {limit} is too low for this test");
+    let mock = mock_marketplace::spawn(Options::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kong.yaml");
+    std::fs::write(
+        &config,
+        crate::common::marketplace_yaml().replace("{mock}", &mock.addr().to_string()),
+    )
+    .unwrap();
+    let gw = rig::ChildGateway::start(
+        &config,
+        &[("KONG_NGINX_HTTP_CLIENT_HEADER_TIMEOUT", "300s")],
+    );
+    let http = reqwest::Client::new();
+    let get = |http: reqwest::Client, url: String| async move {
+        http.get(url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    for _ in 0..20 {
+        assert_eq!(get(http.clone(), gw.url("/marketplace/users")).await, 200);
+    }
+    let base_fds = open_fds(gw.pid());
+    let base_rss = gw.rss_kib();
+
+    let mut held = Vec::with_capacity(count);
+    while held.len() < count {
+        let batch = (count - held.len()).min(500);
+        let opened = futures_util::future::join_all(
+            (0..batch).map(|_| TcpStream::connect(gw.proxy)),
+        )
+        .await;
+        for stream in opened {
+            held.push(stream.expect("connect"));
+        }
+    }
+    // Every connection accepted and held by the gateway.
+    let fds = crate::common::eventually(Duration::from_secs(60), || async {
+        let n = open_fds(gw.pid());
+        (n >= base_fds + count).then_some(n)
+    })
+    .await;
+    assert_eq!(get(http.clone(), gw.url("/marketplace/users")).await, 200);
+    let loaded_rss = gw.rss_kib();
+    let per_connection = (loaded_rss.saturating_sub(base_rss) * 1024) / count as u64;
+    eprintln!(
+        "{count} idle connections: gateway fds {base_fds} -> {fds}, RSS {base_rss} KiB -> \
+         {loaded_rss} KiB ({per_connection} bytes per connection)"
+    );
+    // actix keeps a read buffer and a dispatcher per connection (about 12 KiB measured); the
+    // bound catches anything that grows with more than that.
+    assert!(
+        per_connection < 32 * 1024,
+        "{per_connection} bytes of resident memory per idle connection"
+    );
+    drop(held);
+    crate::common::eventually(Duration::from_secs(60), || async {
+        (open_fds(gw.pid()) < base_fds + 100).then_some(())
+    })
+    .await;
+    assert_eq!(get(http.clone(), gw.url("/marketplace/users")).await, 200);
+}
