@@ -429,7 +429,10 @@ async fn ten_thousand_idle_connections_keep_memory_bounded() {
             "open-files limit is {limit}: holding {count} idle connections instead of {wanted}"
         );
     }
-    assert!(count >= 1_000, "open-files limit {limit} is too low for this test");
+    assert!(
+        count >= 1_000,
+        "open-files limit {limit} is too low for this test"
+    );
     let mock = mock_marketplace::spawn(Options::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("kong.yaml");
@@ -460,10 +463,8 @@ async fn ten_thousand_idle_connections_keep_memory_bounded() {
     let mut held = Vec::with_capacity(count);
     while held.len() < count {
         let batch = (count - held.len()).min(500);
-        let opened = futures_util::future::join_all(
-            (0..batch).map(|_| TcpStream::connect(gw.proxy)),
-        )
-        .await;
+        let opened =
+            futures_util::future::join_all((0..batch).map(|_| TcpStream::connect(gw.proxy))).await;
         for stream in opened {
             held.push(stream.expect("connect"));
         }
