@@ -6,6 +6,7 @@
 mod acl;
 mod cli;
 mod common;
+mod config_faults;
 mod faults;
 mod file_log;
 mod hostile;
