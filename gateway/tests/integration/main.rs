@@ -17,3 +17,4 @@ mod proxy;
 mod reload;
 mod rig;
 mod streaming;
+mod telemetry_stress;

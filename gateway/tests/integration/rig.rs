@@ -329,3 +329,18 @@ pub fn open_files_limit() -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024)
 }
+
+/// The value of the series `name{labels…}` in a `/metrics` text (0 when absent).
+pub fn counter(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .find(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
