@@ -16,5 +16,6 @@ mod mcp;
 mod proxy;
 mod reload;
 mod rig;
+mod shutdown;
 mod streaming;
 mod telemetry_stress;

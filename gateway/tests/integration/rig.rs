@@ -279,7 +279,8 @@ impl ChildGateway {
     }
 
     /// Waits up to `wait` for the process to exit; its exit code, or `None` if it did not.
-    pub fn wait_exit(&mut self, wait: Duration) -> Option<i32> {
+    /// Sleeps asynchronously: servers of the test's own runtime keep answering meanwhile.
+    pub async fn wait_exit(&mut self, wait: Duration) -> Option<i32> {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -288,7 +289,7 @@ impl ChildGateway {
             if Instant::now() >= deadline {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
