@@ -2,6 +2,7 @@
 //! inside an actix system; `spawn` gives tests and the quickstart a gateway on its own thread.
 //! `Gateway::stop` is the graceful shutdown: stop accepting, drain, flush the log records.
 
+pub mod in_flight;
 pub mod limits;
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use tracing_actix_web::TracingLogger;
 
+use self::in_flight::InFlight;
 use self::limits::ClientLimits;
 use crate::actors::config::{initial_snapshot, ConfigActor, SnapshotCell};
 use crate::actors::telemetry::{Flush, TelemetryActor};
@@ -38,6 +40,7 @@ pub struct Gateway {
     pub telemetry: Addr<TelemetryActor>,
     servers: Vec<ServerHandle>,
     tasks: Vec<actix_rt::task::JoinHandle<std::io::Result<()>>>,
+    in_flight: InFlight,
     drain: Duration,
 }
 
@@ -52,6 +55,14 @@ impl Gateway {
         futures_util::future::join_all(stops).await;
         for t in self.tasks {
             let _ = t.await;
+        }
+        // Requests cut by the drain timeout end on the worker threads as those stop: wait for
+        // their log phases, so their records are in the flush too.
+        if !self.in_flight.settled(Duration::from_secs(2)).await {
+            tracing::warn!(
+                requests = self.in_flight.count(),
+                "shutdown: requests still ending; their log records may be missing"
+            );
         }
         let flushed = self
             .telemetry
@@ -119,6 +130,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     let proxy_state = web::Data::new(ProxyState {
         snapshot: snapshot.clone(),
     });
+    let in_flight = InFlight::default();
+    let tracked = in_flight.clone();
     let limits = Arc::new(ClientLimits {
         body_timeout: settings.client_body_timeout(),
         max_body: settings.client_max_body_size(),
@@ -130,6 +143,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         Box::new(move |addrs| {
             let server = HttpServer::new(move || {
                 let limits = limits.clone();
+                let tracked = tracked.clone();
                 App::new()
                     .app_data(proxy_state.clone())
                     .app_data(web::Data::new(Upstreams::default()))
@@ -137,6 +151,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
                         limits::enforce(limits.clone(), req, next)
                     }))
                     .wrap(TracingLogger::default())
+                    .wrap(from_fn(move |req, next| {
+                        in_flight::track(tracked.clone(), req, next)
+                    }))
                     .default_service(web::to(handler::handle))
             })
             .workers(workers)
@@ -172,6 +189,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         telemetry,
         servers,
         tasks,
+        in_flight,
         drain: settings.shutdown_timeout(),
     })
 }
