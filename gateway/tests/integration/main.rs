@@ -17,5 +17,6 @@ mod proxy;
 mod reload;
 mod rig;
 mod shutdown;
+mod soak;
 mod streaming;
 mod telemetry_stress;
