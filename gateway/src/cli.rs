@@ -109,8 +109,20 @@ fn serve(settings: Settings, mock: Option<SocketAddr>, banner: bool) -> ExitCode
             print_banner(&gateway, mock);
         }
         shutdown_signal().await;
-        tracing::info!("shutting down: draining in-flight requests");
-        gateway.stop().await;
+        tracing::info!(
+            drain_ms = gateway.drain_timeout().as_millis() as u64,
+            "shutting down: no new connections, draining in-flight requests"
+        );
+        let handles = gateway.handles();
+        tokio::select! {
+            _ = gateway.stop() => tracing::info!("shutdown complete"),
+            _ = shutdown_signal() => {
+                tracing::warn!("second signal: closing every connection now");
+                for h in handles {
+                    h.stop(false).await;
+                }
+            }
+        }
         Ok(())
     });
     match result {

@@ -1,6 +1,10 @@
 //! The one error enum at the proxy boundary: each variant maps to a status, Kong's JSON body and
 //! a short reason used in logs and metric labels.
 
+use std::borrow::Cow;
+use std::time::Duration;
+
+use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
@@ -20,6 +24,39 @@ pub enum ProxyError {
     UpstreamInvalid(String),
     #[error("request body could not be read: {0}")]
     ClientBody(String),
+    #[error("{0}")]
+    ClientLimit(BodyFault),
+}
+
+/// A request body cut short by the proxy listener's limits. It travels inside the body's
+/// I/O error, so whoever reads the body (the upstream client, a plugin) sees it, and the
+/// answer can say which limit was hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyFault {
+    #[error("no request body data for {} ms (nginx_http_client_body_timeout)", .0.as_millis())]
+    Timeout(Duration),
+    #[error("request body exceeds nginx_http_client_max_body_size ({0} bytes)")]
+    TooLarge(u64),
+}
+
+impl BodyFault {
+    /// The payload error that carries this fault.
+    pub fn into_payload_error(self) -> PayloadError {
+        let kind = match self {
+            BodyFault::Timeout(_) => std::io::ErrorKind::TimedOut,
+            BodyFault::TooLarge(_) => std::io::ErrorKind::InvalidData,
+        };
+        PayloadError::Io(std::io::Error::new(kind, self))
+    }
+
+    /// Finds the fault inside an error raised while a body was read or sent.
+    pub fn find(error: &(dyn std::error::Error + 'static)) -> Option<BodyFault> {
+        let io = match error.downcast_ref::<PayloadError>() {
+            Some(PayloadError::Io(io)) => io,
+            _ => error.downcast_ref::<std::io::Error>()?,
+        };
+        io.get_ref()?.downcast_ref::<BodyFault>().copied()
+    }
 }
 
 impl ProxyError {
@@ -34,12 +71,14 @@ impl ProxyError {
             }
             ProxyError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::ClientBody(_) => StatusCode::BAD_REQUEST,
+            ProxyError::ClientLimit(BodyFault::Timeout(_)) => StatusCode::REQUEST_TIMEOUT,
+            ProxyError::ClientLimit(BodyFault::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
-    /// Kong's message for this status.
-    pub fn message(&self) -> &'static str {
-        match self {
+    /// Kong's message for this status; client limits also name the limit.
+    pub fn message(&self) -> Cow<'static, str> {
+        let fixed = match self {
             ProxyError::NoRoute => "no Route matched with those values",
             ProxyError::NoService | ProxyError::UpstreamResolve(_) => {
                 "The upstream server is currently unavailable"
@@ -49,7 +88,9 @@ impl ProxyError {
             }
             ProxyError::UpstreamTimeout(_) => "The upstream server is timing out",
             ProxyError::ClientBody(_) => "Bad request",
-        }
+            ProxyError::ClientLimit(fault) => return Cow::Owned(fault.message()),
+        };
+        Cow::Borrowed(fixed)
     }
 
     /// A short, bounded reason for logs and metric labels.
@@ -62,11 +103,23 @@ impl ProxyError {
             ProxyError::UpstreamTimeout(_) => "upstream_timeout",
             ProxyError::UpstreamInvalid(_) => "upstream_invalid",
             ProxyError::ClientBody(_) => "client_body",
+            ProxyError::ClientLimit(BodyFault::Timeout(_)) => "client_body_timeout",
+            ProxyError::ClientLimit(BodyFault::TooLarge(_)) => "client_body_too_large",
         }
     }
 
     pub fn response(&self, request_id: &str) -> HttpResponse {
-        kong_error(self.status(), self.message(), request_id)
+        kong_error(self.status(), &self.message(), request_id)
+    }
+}
+
+impl BodyFault {
+    /// Kong's message for the status, then which limit was hit.
+    pub fn message(&self) -> String {
+        match self {
+            BodyFault::Timeout(_) => format!("Request timeout: {self}"),
+            BodyFault::TooLarge(_) => format!("Request size limit exceeded: {self}"),
+        }
     }
 }
 

@@ -1,19 +1,28 @@
 //! Starting the gateway: the actors, then the proxy, admin and status listeners. `start` runs
 //! inside an actix system; `spawn` gives tests and the quickstart a gateway on its own thread.
+//! `Gateway::stop` is the graceful shutdown: stop accepting, drain, flush the log records.
+
+pub mod in_flight;
+pub mod limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use actix::Addr;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::KeepAlive;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use tracing_actix_web::TracingLogger;
 
+use self::in_flight::InFlight;
+use self::limits::ClientLimits;
 use crate::actors::config::{initial_snapshot, ConfigActor, SnapshotCell};
-use crate::actors::telemetry::TelemetryActor;
+use crate::actors::telemetry::{Flush, TelemetryActor};
 use crate::admin::{self, AdminState};
 use crate::plugins::Deps;
 use crate::proxy::handler::{self, ProxyState};
@@ -28,19 +37,51 @@ pub struct Gateway {
     pub status_addrs: Vec<SocketAddr>,
     pub snapshot: SnapshotCell,
     pub config_actor: Addr<ConfigActor>,
+    pub telemetry: Addr<TelemetryActor>,
     servers: Vec<ServerHandle>,
     tasks: Vec<actix_rt::task::JoinHandle<std::io::Result<()>>>,
+    in_flight: InFlight,
+    drain: Duration,
 }
 
 impl Gateway {
-    /// Stops accepting, lets in-flight requests finish (actix's graceful shutdown), then returns.
-    pub async fn stop(self) {
-        for s in &self.servers {
-            s.stop(true).await;
-        }
+    /// The graceful shutdown: every listener stops accepting at once; idle kept-alive
+    /// connections are closed, requests and streams in flight get up to the drain timeout
+    /// (`nginx_main_worker_shutdown_timeout`) to finish, their connections closing after their
+    /// response; then queued log records are flushed (bounded by the drain timeout too).
+    /// Answers whether the log records were all written or delivered in time.
+    pub async fn stop(self) -> bool {
+        let stops = self.servers.iter().map(|s| s.stop(true));
+        futures_util::future::join_all(stops).await;
         for t in self.tasks {
             let _ = t.await;
         }
+        // Requests cut by the drain timeout end on the worker threads as those stop: wait for
+        // their log phases, so their records are in the flush too.
+        if !self.in_flight.settled(Duration::from_secs(2)).await {
+            tracing::warn!(
+                requests = self.in_flight.count(),
+                "shutdown: requests still ending; their log records may be missing"
+            );
+        }
+        let flushed = self
+            .telemetry
+            .send(Flush {
+                timeout: self.drain.max(Duration::from_secs(1)),
+            })
+            .await
+            .unwrap_or(false);
+        flushed
+    }
+
+    /// The listeners' handles, to stop them at once (`stop(false)`) while a drain runs.
+    pub fn handles(&self) -> Vec<ServerHandle> {
+        self.servers.clone()
+    }
+
+    /// How long `stop` lets in-flight requests run.
+    pub fn drain_timeout(&self) -> Duration {
+        self.drain
     }
 
     /// Resolves when every listener has stopped (for example on SIGTERM).
@@ -56,7 +97,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     crate::telemetry::metrics::handle();
     let telemetry = TelemetryActor::start_supervised(settings.telemetry_queue_size);
     let deps = Deps {
-        logs: LogSender::new(telemetry.recipient()),
+        logs: LogSender::new(telemetry.clone().recipient()),
     };
     let file: Option<PathBuf> = settings.declarative_config.clone();
     let initial = initial_snapshot(file.as_ref(), &deps).map_err(|e| match &file {
@@ -89,20 +130,37 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     let proxy_state = web::Data::new(ProxyState {
         snapshot: snapshot.clone(),
     });
+    let in_flight = InFlight::default();
+    let tracked = in_flight.clone();
+    let limits = Arc::new(ClientLimits {
+        body_timeout: settings.client_body_timeout(),
+        max_body: settings.client_max_body_size(),
+    });
+    let http = HttpTimeouts::of(settings);
     let proxy_addrs = launch(
         settings.proxy_addrs(),
         "proxy",
         Box::new(move |addrs| {
             let server = HttpServer::new(move || {
+                let limits = limits.clone();
+                let tracked = tracked.clone();
                 App::new()
                     .app_data(proxy_state.clone())
                     .app_data(web::Data::new(Upstreams::default()))
+                    .wrap(from_fn(move |req, next| {
+                        limits::enforce(limits.clone(), req, next)
+                    }))
                     .wrap(TracingLogger::default())
+                    .wrap(from_fn(move |req, next| {
+                        in_flight::track(tracked.clone(), req, next)
+                    }))
                     .default_service(web::to(handler::handle))
             })
             .workers(workers)
             .disable_signals()
-            .shutdown_timeout(30)
+            .client_request_timeout(http.header)
+            .keep_alive(http.keep_alive())
+            .shutdown_timeout(http.drain_secs())
             .bind(addrs)?;
             let bound = server.addrs();
             Ok((server.run(), bound))
@@ -115,12 +173,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     let admin_addrs = launch(
         settings.admin_addrs(),
         "admin",
-        control_server(admin_state.clone(), admin::admin_routes),
+        control_server(admin_state.clone(), admin::admin_routes, http),
     )?;
     let status_addrs = launch(
         settings.status_addrs(),
         "status",
-        control_server(admin_state, admin::status_routes),
+        control_server(admin_state, admin::status_routes, http),
     )?;
     Ok(Gateway {
         proxy_addrs,
@@ -128,17 +186,58 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         status_addrs,
         snapshot,
         config_actor,
+        telemetry,
         servers,
         tasks,
+        in_flight,
+        drain: settings.shutdown_timeout(),
     })
 }
 
+/// The client-side timeouts actix applies itself, from the settings.
+#[derive(Debug, Clone, Copy)]
+struct HttpTimeouts {
+    header: Duration,
+    keep_alive: Duration,
+    drain: Duration,
+}
+
+impl HttpTimeouts {
+    fn of(settings: &Settings) -> Self {
+        HttpTimeouts {
+            header: settings.client_header_timeout(),
+            keep_alive: settings.keepalive_timeout(),
+            drain: settings.shutdown_timeout(),
+        }
+    }
+
+    fn keep_alive(self) -> KeepAlive {
+        if self.keep_alive.is_zero() {
+            KeepAlive::Disabled
+        } else {
+            KeepAlive::Timeout(self.keep_alive)
+        }
+    }
+
+    /// actix counts the drain in whole seconds: rounded up so a drain is never cut short.
+    fn drain_secs(self) -> u64 {
+        self.drain.as_secs() + u64::from(self.drain.subsec_nanos() > 0)
+    }
+}
+
 /// A one-worker listener for the admin or status routes.
-fn control_server(state: web::Data<AdminState>, routes: fn(&mut web::ServiceConfig)) -> BuildFn {
+fn control_server(
+    state: web::Data<AdminState>,
+    routes: fn(&mut web::ServiceConfig),
+    http: HttpTimeouts,
+) -> BuildFn {
     Box::new(move |addrs| {
         let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
             .workers(1)
             .disable_signals()
+            .client_request_timeout(http.header)
+            .keep_alive(http.keep_alive())
+            .shutdown_timeout(http.drain_secs())
             .bind(addrs)?;
         let bound = server.addrs();
         Ok((server.run(), bound))

@@ -33,6 +33,22 @@ pub struct Settings {
     pub telemetry_queue_size: usize,
     /// Proxy worker threads; 0 = one per core.
     pub worker_processes: usize,
+    /// nginx's `client_header_timeout` (Kong injects `nginx_http_*` keys as nginx directives):
+    /// how long a new connection may take to send its first request head; 408 after it.
+    pub nginx_http_client_header_timeout: String,
+    /// nginx's `client_body_timeout`: the longest pause between two reads of a request body;
+    /// the request is refused with 408 after it. `0` disables it.
+    pub nginx_http_client_body_timeout: String,
+    /// nginx's `keepalive_timeout`: how long an idle client connection is kept open between
+    /// requests. `0` closes every connection after its response.
+    pub nginx_http_keepalive_timeout: String,
+    /// nginx's `client_max_body_size` (`0` = no limit, Kong's default): larger request bodies
+    /// get 413, by `Content-Length` before anything is read, or as soon as a chunked body
+    /// passes it.
+    pub nginx_http_client_max_body_size: String,
+    /// nginx's `worker_shutdown_timeout`: on SIGTERM, how long in-flight requests and streams
+    /// may take to finish before their connections are closed.
+    pub nginx_main_worker_shutdown_timeout: String,
 }
 
 impl Default for Settings {
@@ -48,6 +64,11 @@ impl Default for Settings {
             declarative_config_poll_ms: 1000,
             telemetry_queue_size: 10_000,
             worker_processes: 0,
+            nginx_http_client_header_timeout: "60s".into(),
+            nginx_http_client_body_timeout: "60s".into(),
+            nginx_http_keepalive_timeout: "75s".into(),
+            nginx_http_client_max_body_size: "0".into(),
+            nginx_main_worker_shutdown_timeout: "30s".into(),
         }
     }
 }
@@ -64,6 +85,11 @@ const KEYS: &[&str] = &[
     "declarative_config_poll_ms",
     "telemetry_queue_size",
     "worker_processes",
+    "nginx_http_client_header_timeout",
+    "nginx_http_client_body_timeout",
+    "nginx_http_keepalive_timeout",
+    "nginx_http_client_max_body_size",
+    "nginx_main_worker_shutdown_timeout",
 ];
 
 /// A settings problem, naming the key.
@@ -142,6 +168,32 @@ impl Settings {
             key: "log_level",
             message,
         })?;
+        for (key, value) in [
+            (
+                "nginx_http_client_header_timeout",
+                &self.nginx_http_client_header_timeout,
+            ),
+            (
+                "nginx_http_client_body_timeout",
+                &self.nginx_http_client_body_timeout,
+            ),
+            (
+                "nginx_http_keepalive_timeout",
+                &self.nginx_http_keepalive_timeout,
+            ),
+            (
+                "nginx_main_worker_shutdown_timeout",
+                &self.nginx_main_worker_shutdown_timeout,
+            ),
+        ] {
+            parse_time(value).map_err(|message| SettingsError::Invalid { key, message })?;
+        }
+        parse_size(&self.nginx_http_client_max_body_size).map_err(|message| {
+            SettingsError::Invalid {
+                key: "nginx_http_client_max_body_size",
+                message,
+            }
+        })?;
         Ok(())
     }
 
@@ -159,6 +211,34 @@ impl Settings {
 
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.declarative_config_poll_ms.max(10))
+    }
+
+    /// Time allowed for a new connection's first request head.
+    pub fn client_header_timeout(&self) -> Duration {
+        parse_time(&self.nginx_http_client_header_timeout).unwrap_or(Duration::from_secs(60))
+    }
+
+    /// Longest pause between two reads of a request body; `None` = unbounded.
+    pub fn client_body_timeout(&self) -> Option<Duration> {
+        let d = parse_time(&self.nginx_http_client_body_timeout).unwrap_or(Duration::from_secs(60));
+        (!d.is_zero()).then_some(d)
+    }
+
+    /// Idle time allowed between two requests on a connection; zero disables keep-alive.
+    pub fn keepalive_timeout(&self) -> Duration {
+        parse_time(&self.nginx_http_keepalive_timeout).unwrap_or(Duration::from_secs(75))
+    }
+
+    /// Largest request body accepted; `None` = no limit.
+    pub fn client_max_body_size(&self) -> Option<u64> {
+        parse_size(&self.nginx_http_client_max_body_size)
+            .ok()
+            .filter(|&n| n > 0)
+    }
+
+    /// How long a graceful shutdown waits for in-flight requests and streams.
+    pub fn shutdown_timeout(&self) -> Duration {
+        parse_time(&self.nginx_main_worker_shutdown_timeout).unwrap_or(Duration::from_secs(30))
     }
 
     /// The `tracing` filter directive for `log_level`.
@@ -195,6 +275,58 @@ pub fn parse_listen(value: &str) -> Result<Vec<SocketAddr>, String> {
     Ok(addrs)
 }
 
+/// nginx's time syntax: a number with an optional unit (`ms`, `s`, `m`, `h`, `d`; seconds when
+/// absent), or several such parts in decreasing units (`1m30s`).
+pub fn parse_time(value: &str) -> Result<Duration, String> {
+    let text = value.trim();
+    let bad = || format!("\"{text}\" is not a time (expected e.g. 60s, 500ms, 1m30s)");
+    if text.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let part = match &rest[..unit] {
+            "ms" => Duration::from_millis(n),
+            "" | "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            "d" => Duration::from_secs(n.saturating_mul(86_400)),
+            _ => return Err(bad()),
+        };
+        total = total.saturating_add(part);
+        rest = &rest[unit..];
+    }
+    Ok(total)
+}
+
+/// nginx's size syntax: bytes, or a number with `k`/`m`/`g` (either case).
+pub fn parse_size(value: &str) -> Result<u64, String> {
+    let text = value.trim();
+    let bad = || format!("\"{text}\" is not a size (expected e.g. 0, 8k, 10m)");
+    let (digits, factor) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&text[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),
+        _ => (text, 1),
+    };
+    digits
+        .parse::<u64>()
+        .map_err(|_| bad())
+        .map(|n| n.saturating_mul(factor))
+}
+
 fn tracing_level(level: &str) -> Result<&'static str, String> {
     match level.to_ascii_lowercase().as_str() {
         "debug" => Ok("debug"),
@@ -219,6 +351,11 @@ struct DefaultsView {
     declarative_config_poll_ms: u64,
     telemetry_queue_size: usize,
     worker_processes: usize,
+    nginx_http_client_header_timeout: String,
+    nginx_http_client_body_timeout: String,
+    nginx_http_keepalive_timeout: String,
+    nginx_http_client_max_body_size: String,
+    nginx_main_worker_shutdown_timeout: String,
 }
 
 impl From<Settings> for DefaultsView {
@@ -233,6 +370,11 @@ impl From<Settings> for DefaultsView {
             declarative_config_poll_ms: s.declarative_config_poll_ms,
             telemetry_queue_size: s.telemetry_queue_size,
             worker_processes: s.worker_processes,
+            nginx_http_client_header_timeout: s.nginx_http_client_header_timeout,
+            nginx_http_client_body_timeout: s.nginx_http_client_body_timeout,
+            nginx_http_keepalive_timeout: s.nginx_http_keepalive_timeout,
+            nginx_http_client_max_body_size: s.nginx_http_client_max_body_size,
+            nginx_main_worker_shutdown_timeout: s.nginx_main_worker_shutdown_timeout,
         }
     }
 }
@@ -292,6 +434,61 @@ mod tests {
         let s = Settings::load_from(Some(&file), env(&[("KONG_LOG_LEVEL", "error")])).unwrap();
         assert_eq!(s.admin_addrs(), vec!["127.0.0.1:9444".parse().unwrap()]);
         assert_eq!(s.tracing_filter(), "error");
+    }
+
+    #[test]
+    fn nginx_times_and_sizes() {
+        assert_eq!(parse_time("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_time("75"), Ok(Duration::from_secs(75)));
+        assert_eq!(parse_time("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_time("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_time("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_time("soon").is_err());
+        assert!(parse_time("5x").is_err());
+        assert!(parse_time("").is_err());
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("8k"), Ok(8192));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn client_limits_from_the_environment_and_a_file() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("KONG_NGINX_HTTP_CLIENT_BODY_TIMEOUT", "0"),
+                ("KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE", "1m"),
+                ("KONG_NGINX_HTTP_KEEPALIVE_TIMEOUT", "5s"),
+                ("KONG_NGINX_MAIN_WORKER_SHUTDOWN_TIMEOUT", "2500ms"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.client_body_timeout(), None);
+        assert_eq!(s.client_max_body_size(), Some(1 << 20));
+        assert_eq!(s.keepalive_timeout(), Duration::from_secs(5));
+        assert_eq!(s.shutdown_timeout(), Duration::from_millis(2500));
+        assert_eq!(s.client_header_timeout(), Duration::from_secs(60));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kong.conf");
+        std::fs::write(&file, "nginx_http_client_header_timeout = 10s\n").unwrap();
+        let s = Settings::load_from(Some(&file), env(&[])).unwrap();
+        assert_eq!(s.client_header_timeout(), Duration::from_secs(10));
+        assert_eq!(s.client_max_body_size(), None);
+        let file = dir.path().join("kong.toml");
+        std::fs::write(&file, "nginx_http_client_max_body_size = 4096\n").unwrap();
+        let s = Settings::load_from(Some(&file), env(&[])).unwrap();
+        assert_eq!(s.client_max_body_size(), Some(4096));
+        let err = Settings::load_from(
+            None,
+            env(&[("KONG_NGINX_HTTP_CLIENT_BODY_TIMEOUT", "forever")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("settings: nginx_http_client_body_timeout: \"forever\""),
+            "{err}"
+        );
     }
 
     #[test]

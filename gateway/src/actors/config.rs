@@ -26,7 +26,10 @@ pub struct ConfigActor {
     deps: Deps,
     poll: Duration,
     /// Hash of the last file content tried, applied or not, so a bad file is reported once.
+    /// Forgotten when the file cannot be read, so the same content is looked at again.
     last_seen: Option<u64>,
+    /// Hash of the file content the served configuration was built from.
+    serving: Option<u64>,
     last_error: Option<String>,
 }
 
@@ -60,6 +63,11 @@ pub fn initial_snapshot(file: Option<&PathBuf>, deps: &Deps) -> Result<Initial, 
 #[rtype(result = "Result<u64, String>")]
 pub struct Reload;
 
+/// Why the declarative file is currently refused, if it is (for `/status`).
+#[derive(Message)]
+#[rtype(result = "Option<String>")]
+pub struct LastError;
+
 impl ConfigActor {
     pub fn new(file: Option<PathBuf>, initial: &Initial, deps: Deps, poll: Duration) -> Self {
         ConfigActor {
@@ -68,6 +76,7 @@ impl ConfigActor {
             deps,
             poll,
             last_seen: initial.digest,
+            serving: initial.digest,
             last_error: None,
         }
     }
@@ -85,6 +94,7 @@ impl ConfigActor {
             Ok(b) => b,
             Err(e) => {
                 let reason = format!("{}: {e}", path.display());
+                self.last_seen = None;
                 self.refused(reason.clone());
                 return Err(reason);
             }
@@ -97,8 +107,15 @@ impl ConfigActor {
             };
         }
         self.last_seen = Some(digest);
+        if self.serving == Some(digest) {
+            // Back to what is served (a file restored after a failed read or a bad edit).
+            return Ok(self.recovered());
+        }
         match self.apply(&bytes) {
-            Ok(version) => Ok(version),
+            Ok(version) => {
+                self.serving = Some(digest);
+                Ok(version)
+            }
             Err(e) => {
                 let reason = format!("{}: {e}", path.display());
                 self.refused(reason.clone());
@@ -118,6 +135,19 @@ impl ConfigActor {
         metrics::counter!(names::CONFIG_RELOADS, "result" => "applied").increment(1);
         tracing::info!(version, "declarative configuration applied");
         Ok(version)
+    }
+
+    /// The file is again the one being served: nothing to rebuild, the failure is over.
+    fn recovered(&mut self) -> u64 {
+        let version = self.cell.load().version;
+        if self.last_error.take().is_some() {
+            metrics::gauge!(names::CONFIG_RELOAD_FAILED).set(0.0);
+            tracing::info!(
+                version,
+                "declarative configuration readable again and unchanged; still serving it"
+            );
+        }
+        version
     }
 
     fn refused(&mut self, reason: String) {
@@ -149,6 +179,14 @@ impl Handler<Reload> for ConfigActor {
 
     fn handle(&mut self, _: Reload, _ctx: &mut Self::Context) -> Self::Result {
         self.check()
+    }
+}
+
+impl Handler<LastError> for ConfigActor {
+    type Result = Option<String>;
+
+    fn handle(&mut self, _: LastError, _ctx: &mut Self::Context) -> Self::Result {
+        self.last_error.clone()
     }
 }
 

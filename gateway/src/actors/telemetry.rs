@@ -221,6 +221,13 @@ impl Handler<Flush> for TelemetryActor {
         };
         Box::pin(wrap_future::<_, Self>(drained).map(|drained, act, _| {
             act.flushing = act.flushing.saturating_sub(1);
+            if !drained {
+                let held = *act.held.borrow();
+                tracing::warn!(
+                    records = held,
+                    "http-log records still queued or in flight when the flush timed out"
+                );
+            }
             drained
         }))
     }

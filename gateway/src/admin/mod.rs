@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::actors::config::{ConfigActor, Reload, SnapshotCell};
+use crate::actors::config::{ConfigActor, LastError, Reload, SnapshotCell};
 use crate::telemetry::metrics;
 
 pub struct AdminState {
@@ -37,11 +37,15 @@ async fn node_info(state: web::Data<AdminState>) -> HttpResponse {
     }))
 }
 
+/// Kong's `/status`, plus `configuration_error`: why the declarative file is refused while the
+/// last good configuration serves (`null` when it is not).
 async fn status(state: web::Data<AdminState>) -> HttpResponse {
+    let error = state.config.send(LastError).await.unwrap_or(None);
     let snap = state.snapshot.load();
     HttpResponse::Ok().json(json!({
         "database": { "reachable": true },
         "configuration_version": snap.version,
+        "configuration_error": error,
         "server": { "entities": {
             "services": snap.config.services.len(),
             "routes": snap.config.routes.len(),

@@ -10,7 +10,7 @@ use awc::error::{ConnectError, SendRequestError};
 use awc::ClientResponse;
 
 use crate::config::model::{Protocol, Service};
-use crate::error::ProxyError;
+use crate::error::{BodyFault, ProxyError};
 use crate::plugins::context::{ProxyRequest, RequestBody};
 
 /// One client per connect timeout, created lazily on each worker thread (awc clients are not
@@ -99,7 +99,10 @@ fn classify(e: SendRequestError) -> ProxyError {
             ProxyError::UpstreamTimeout(e.to_string())
         }
         SendRequestError::Connect(c) => ProxyError::UpstreamConnect(c.to_string()),
-        SendRequestError::Body(b) => ProxyError::ClientBody(b.to_string()),
+        SendRequestError::Body(b) => match BodyFault::find(b.as_ref()) {
+            Some(fault) => ProxyError::ClientLimit(fault),
+            None => ProxyError::ClientBody(b.to_string()),
+        },
         other => ProxyError::UpstreamInvalid(other.to_string()),
     }
 }

@@ -1,0 +1,183 @@
+//! Log sinks under stress: a file-log that cannot write (a directory, a full disk), one whose
+//! writes block (a named pipe nobody reads), an http-log endpoint that answers very slowly.
+//! Proxied requests are never failed or held up; records queue up to their bound and the rest
+//! are counted as dropped. Counters are process-wide, so each test reads them before and after.
+
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+use mock_marketplace::Options;
+use tokio::io::AsyncWriteExt;
+
+use crate::common::{eventually, Harness};
+use crate::rig::{self, counter, read_head, FakeUpstream};
+
+const DROPPED: &str = "kong_gateway_log_records_dropped_total";
+
+fn yaml(tag: &str, plugin: &str) -> String {
+    format!(
+        r#"_format_version: "3.0"
+services:
+  - name: {tag}-service
+    url: http://{{mock}}
+    routes:
+      - name: {tag}-route
+        paths: [/marketplace]
+plugins:
+{plugin}"#
+    )
+}
+
+/// `n` requests; each must succeed, and none may wait anywhere near `patience`.
+async fn requests(h: &Harness, n: usize, patience: Duration) {
+    for i in 0..n {
+        let started = Instant::now();
+        let status = rig::status_of(h, "/marketplace/users").await;
+        let took = started.elapsed();
+        assert_eq!(status, 200, "request {i}");
+        assert!(
+            took < patience,
+            "request {i} waited {took:?} for a log sink"
+        );
+    }
+}
+
+async fn dropped(h: &Harness, sink: &str, reason: &str) -> f64 {
+    counter(
+        &h.metrics().await,
+        DROPPED,
+        &[("sink", sink), ("reason", reason)],
+    )
+}
+
+#[tokio::test]
+async fn a_file_log_that_cannot_write_never_fails_a_request() {
+    let mut paths = vec!["{dir}".to_string()];
+    if std::path::Path::new("/dev/full").exists() {
+        paths.push("/dev/full".to_string()); // every write fails with "no space left"
+    }
+    for (i, path) in paths.iter().enumerate() {
+        let plugin = format!("  - name: file-log\n    config:\n      path: {path}\n");
+        let h = rig::harness(
+            Options::default(),
+            &yaml(&format!("ts-nowrite-{i}"), &plugin),
+            |_| {},
+        )
+        .await;
+        let before = dropped(&h, "file-log", "write_failed").await;
+        requests(&h, 10, Duration::from_secs(5)).await;
+        eventually(Duration::from_secs(10), || async {
+            (dropped(&h, "file-log", "write_failed").await >= before + 10.0).then_some(())
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_blocked_file_log_queues_to_the_bound_then_counts_every_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.log");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // Opening a pipe nobody reads blocks the telemetry actor, as a hung disk would.
+    let plugin = format!(
+        "  - name: file-log\n    config:\n      path: {}\n",
+        fifo.display()
+    );
+    let bound = 8;
+    let h = rig::harness(Options::default(), &yaml("ts-blocked", &plugin), |s| {
+        s.telemetry_queue_size = bound
+    })
+    .await;
+    let before = dropped(&h, "file-log", "queue_full").await;
+    let sent = 40;
+    requests(&h, sent, Duration::from_secs(5)).await;
+    let lost = dropped(&h, "file-log", "queue_full").await - before;
+    // The actor holds one record (blocked on it) and its mailbox `bound` more.
+    assert!(
+        lost >= (sent - bound - 1) as f64,
+        "{lost} dropped of {sent} with a queue of {bound}"
+    );
+    // The disk comes back: what was queued is written, and written + dropped = sent.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = std::io::BufReader::new(std::fs::File::open(&fifo).unwrap());
+        for line in reader.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let expected = sent - lost as usize;
+    let mut written = Vec::new();
+    while written.len() < expected {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => written.push(line),
+            Err(_) => break,
+        }
+    }
+    assert_eq!(
+        written.len(),
+        expected,
+        "written {} + dropped {lost} != {sent}",
+        written.len()
+    );
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "more lines than were queued"
+    );
+    for line in &written {
+        let record: serde_json::Value = serde_json::from_str(line).expect("a JSON record");
+        assert_eq!(record["route"]["name"], "ts-blocked-route");
+    }
+}
+
+#[tokio::test]
+async fn a_very_slow_http_log_endpoint_never_holds_a_request_up() {
+    // Answers each POST after 3 s.
+    let slow = FakeUpstream::start(|mut stream| async move {
+        loop {
+            let head = read_head(&mut stream).await;
+            if head.is_empty() {
+                return;
+            }
+            let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let length: usize = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            if tokio::io::AsyncReadExt::read_exact(&mut stream, &mut body)
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            if stream.write_all(answer).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let plugin = format!(
+        "  - name: http-log\n    config:\n      http_endpoint: http://{}/logs\n      \
+         timeout: 10000\n      queue: {{ max_entries: 4, max_batch_size: 1 }}\n",
+        slow.addr
+    );
+    let h = rig::harness(Options::default(), &yaml("ts-slow-http", &plugin), |_| {}).await;
+    let before = dropped(&h, "http-log", "queue_full").await;
+    let sent = 20;
+    // Each request far quicker than one delivery: none of them waits for the endpoint.
+    requests(&h, sent, Duration::from_millis(2500)).await;
+    let lost = dropped(&h, "http-log", "queue_full").await - before;
+    assert!(
+        lost >= (sent - 4) as f64 - 1.0,
+        "{lost} dropped of {sent} with max_entries 4"
+    );
+}
