@@ -42,5 +42,4 @@ cp "${GATEWAY_BIN:-$target/release/gateway}" "$bin/gateway"
 # 1,000 streams through the gateway need about 4,000 descriptors across the processes.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-"$bin/gateway-bench" run --gateway "$bin/gateway" --nginx "$NGINX" --wrk "$(command -v wrk)" \
-    --out BENCHMARKS.md "$@"
+"$bin/gateway-bench" run --gateway "$bin/gateway" --nginx "$NGINX" --wrk "$(command -v wrk)" "$@"

@@ -85,9 +85,13 @@ pub struct RunArgs {
     /// Size of the large request body, bytes.
     #[arg(long, default_value_t = 1_000_000)]
     pub large_request: usize,
-    /// Instructions per request under callgrind (skipped when valgrind is missing).
-    #[arg(long)]
-    pub no_callgrind: bool,
+    /// Parts to run (load, streams, memory, callgrind); the report leaves the others out.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "load,streams,memory,callgrind"
+    )]
+    pub only: Vec<Part>,
     #[arg(long, default_value = "valgrind")]
     pub valgrind: PathBuf,
     /// Requests counted per workload under callgrind.
@@ -99,6 +103,20 @@ pub struct RunArgs {
     /// A note printed in the report's conditions (e.g. the commit measured).
     #[arg(long, default_value = "")]
     pub note: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    Load,
+    Streams,
+    Memory,
+    Callgrind,
+}
+
+impl RunArgs {
+    fn runs(&self, part: Part) -> bool {
+        self.only.contains(&part)
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -121,24 +139,38 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let layout = servers::Layout::new(!args.no_pin)?;
     let upstreams = servers::Upstreams::start(&work, &layout, &args).await?;
 
-    let load = load::run(&args, &work, &layout, &upstreams)
-        .await
-        .context("load tests")?;
-    let streams = stream::run(&args, &work, &layout, &upstreams)
-        .await
-        .context("event stream tests")?;
-    let memory = memory::run(&args, &work, &layout, &upstreams)
-        .await
-        .context("memory tests")?;
-    let callgrind = if args.no_callgrind {
-        None
-    } else {
-        callgrind::run(&args, &work, &upstreams)
+    let load = match args.runs(Part::Load) {
+        true => Some(
+            load::run(&args, &work, &layout, &upstreams)
+                .await
+                .context("load tests")?,
+        ),
+        false => None,
+    };
+    let streams = match args.runs(Part::Streams) {
+        true => Some(
+            stream::run(&args, &work, &layout, &upstreams)
+                .await
+                .context("event stream tests")?,
+        ),
+        false => None,
+    };
+    let memory = match args.runs(Part::Memory) {
+        true => Some(
+            memory::run(&args, &work, &layout, &upstreams)
+                .await
+                .context("memory tests")?,
+        ),
+        false => None,
+    };
+    let callgrind = match args.runs(Part::Callgrind) {
+        true => callgrind::run(&args, &work, &upstreams)
             .await
             .unwrap_or_else(|e| {
                 eprintln!("bench: callgrind skipped: {e:#}");
                 None
-            })
+            }),
+        false => None,
     };
     upstreams.stop();
 

@@ -22,6 +22,9 @@ pub struct Transfer {
     pub peak_kib: u64,
     /// Peak resident set minus the resident set before, KiB.
     pub growth_kib: u64,
+    /// The most growth that is not "proportional to size", KiB, and why.
+    pub limit_kib: u64,
+    pub limit: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,6 +106,9 @@ pub async fn run(
         concurrent * 4,
         args.large_request as f64 / 1e6
     );
+    // The plugin reads each JSON body whole to inspect it: what is in flight is held.
+    conc.limit_kib = 2 * concurrent * args.large_request as u64 / 1024;
+    conc.limit = "twice the bodies in flight".into();
     for t in &transfers {
         eprintln!(
             "bench: {}: peak growth {:.1} MiB for {:.0} MB moved",
@@ -146,6 +152,8 @@ where
         rss_before_kib,
         peak_kib,
         growth_kib: peak_kib.saturating_sub(rss_before_kib),
+        limit_kib: bytes / 1024 / 10,
+        limit: "a tenth of the bytes moved".into(),
     })
 }
 

@@ -114,9 +114,9 @@ fn load_average() -> String {
 pub struct Results {
     pub conditions: Conditions,
     pub layout: String,
-    pub load: LoadResults,
-    pub streams: StreamResults,
-    pub memory: MemoryResults,
+    pub load: Option<LoadResults>,
+    pub streams: Option<StreamResults>,
+    pub memory: Option<MemoryResults>,
     pub callgrind: Option<Vec<Instructions>>,
     pub elapsed: Duration,
 }
@@ -162,20 +162,28 @@ fn render(r: &Results) -> String {
     let _ = writeln!(w, "| gateway | commit {} (release build) |", c.commit);
     let _ = writeln!(w, "| reference | {}; load generator {} |", c.nginx, c.wrk);
     let _ = writeln!(w, "| placement | {} |", r.layout);
-    let _ = writeln!(
-        w,
-        "| load points | {} s measured after {} s of warm-up, keep-alive, one wrk thread |",
-        r.load.duration_s, r.load.warmup_s
-    );
+    if let Some(l) = &r.load {
+        let _ = writeln!(
+            w,
+            "| load points | {} s measured after {} s of warm-up, keep-alive, one wrk thread |",
+            l.duration_s, l.warmup_s
+        );
+    }
     let _ = writeln!(w, "| run time | {} s |", r.elapsed.as_secs());
     if !c.note.is_empty() {
         let _ = writeln!(w, "| note | {} |", c.note);
     }
     let _ = writeln!(w);
     targets(w, r);
-    load_tables(w, &r.load);
-    streams(w, &r.streams);
-    memory(w, &r.memory);
+    if let Some(l) = &r.load {
+        load_tables(w, l);
+    }
+    if let Some(s) = &r.streams {
+        streams(w, s);
+    }
+    if let Some(m) = &r.memory {
+        memory(w, m);
+    }
     if let Some(counts) = &r.callgrind {
         instructions(w, counts);
     }
@@ -198,14 +206,64 @@ fn mib(kib: u64) -> String {
 fn targets(w: &mut String, r: &Results) {
     let _ = writeln!(w, "## Targets\n");
     let _ = writeln!(w, "| target | measured | |\n| --- | --- | --- |");
-    let l = &r.load;
-    let conns: Vec<u32> = {
-        let mut c: Vec<u32> = l.points.iter().map(|p| p.connections).collect();
-        c.dedup();
-        c
-    };
-    let busiest = conns.iter().copied().max().unwrap_or(32);
-    let single = conns.iter().copied().min().unwrap_or(1);
+    if let Some(l) = &r.load {
+        load_targets(w, l);
+    }
+    if let Some(s) = &r.streams {
+        let t = &s.ttfe;
+        let _ = writeln!(
+            w,
+            "| time to first SSE event through the gateway ≤ direct + 1 ms (p50) | {:.2} ms vs {:.2} ms direct ({:+.2} ms; p99 {:+.2} ms) | {} |",
+            t.gateway_first.p50,
+            t.direct_first.p50,
+            t.gateway_first.p50 - t.direct_first.p50,
+            t.gateway_first.p99 - t.direct_first.p99,
+            verdict(t.gateway_first.p50 <= t.direct_first.p50 + 1.0)
+        );
+    }
+    if let Some(m) = &r.memory {
+        let _ = writeln!(
+            w,
+            "| idle RSS ≤ 30 MiB | {} | {} |",
+            mib(m.idle_rss_kib),
+            verdict(m.idle_rss_kib <= 30 * 1024)
+        );
+    }
+    if let Some(s) = &r.streams {
+        for o in &s.open {
+            let _ = writeln!(
+                w,
+                "| ≤ 64 KiB per open event stream, {} | {:.1} KiB ({} streams) | {} |",
+                o.kind,
+                o.bytes_per_stream / 1024.0,
+                o.opened,
+                verdict(o.bytes_per_stream <= 64.0 * 1024.0 && o.opened == o.requested)
+            );
+        }
+    }
+    if let Some(m) = &r.memory {
+        for t in &m.transfers {
+            let _ = writeln!(
+                w,
+                "| memory not proportional to size: {} | peak +{} for {:.0} MB moved (limit: {}, {}) | {} |",
+                t.what,
+                mib(t.growth_kib),
+                t.bytes as f64 / 1e6,
+                t.limit,
+                mib(t.limit_kib),
+                verdict(t.growth_kib <= t.limit_kib)
+            );
+        }
+    }
+    let _ = writeln!(w);
+}
+
+fn load_targets(w: &mut String, l: &LoadResults) {
+    let mut conns: Vec<u32> = l.points.iter().map(|p| p.connections).collect();
+    conns.sort_unstable();
+    conns.dedup();
+    let busiest = conns.last().copied().unwrap_or(32);
+    let single = conns.first().copied().unwrap_or(1);
     for workload in Workload::ALL {
         let (Some(g), Some(n)) = (
             l.find(Target::Gateway, workload, busiest),
@@ -230,7 +288,7 @@ fn targets(w: &mut String, r: &Results) {
             };
             let _ = writeln!(
                 w,
-                "| added p99 ≤ nginx's added p99 + 0.2 ms, {c} connection(s), {} | gateway +{:.0} µs, nginx +{:.0} µs | {} |",
+                "| added p99 ≤ nginx's added p99 + 0.2 ms, {c} connection(s), {} | gateway {:+.0} µs, nginx {:+.0} µs | {} |",
                 workload.label(),
                 gw,
                 ng,
@@ -239,57 +297,18 @@ fn targets(w: &mut String, r: &Results) {
         }
     }
     for workload in Workload::ALL {
-        let Some((gw, _)) = added(l, workload, single, |p| p.p50_us) else {
+        let Some((gw, ng)) = added(l, workload, single, |p| p.p50_us) else {
             continue;
         };
         let _ = writeln!(
             w,
-            "| the gateway adds ≤ 100 µs at p50, {single} connection, {} | +{:.0} µs | {} |",
+            "| the gateway adds ≤ 100 µs at p50, {single} connection, {} | {:+.0} µs (nginx {:+.0} µs) | {} |",
             workload.label(),
             gw,
+            ng,
             verdict(gw <= 100.0)
         );
     }
-    let t = &r.streams.ttfe;
-    let _ = writeln!(
-        w,
-        "| time to first SSE event through the gateway ≤ direct + 1 ms (p50) | {:.2} ms vs {:.2} ms direct (+{:.2} ms; p99 +{:.2} ms) | {} |",
-        t.gateway_first.p50,
-        t.direct_first.p50,
-        t.gateway_first.p50 - t.direct_first.p50,
-        t.gateway_first.p99 - t.direct_first.p99,
-        verdict(t.gateway_first.p50 <= t.direct_first.p50 + 1.0)
-    );
-    let m = &r.memory;
-    let _ = writeln!(
-        w,
-        "| idle RSS ≤ 30 MiB | {} | {} |",
-        mib(m.idle_rss_kib),
-        verdict(m.idle_rss_kib <= 30 * 1024)
-    );
-    for s in &r.streams.open {
-        let _ = writeln!(
-            w,
-            "| ≤ 64 KiB per open event stream, {} | {:.1} KiB ({} streams) | {} |",
-            s.kind,
-            s.bytes_per_stream / 1024.0,
-            s.opened,
-            verdict(s.bytes_per_stream <= 64.0 * 1024.0 && s.opened == s.requested)
-        );
-    }
-    for t in &m.transfers {
-        // Not proportional: the peak growth stays under a tenth of what went through.
-        let bound = (t.bytes as f64 / 1024.0 / 10.0) as u64;
-        let _ = writeln!(
-            w,
-            "| memory not proportional to size: {} | peak +{} for {:.0} MB moved | {} |",
-            t.what,
-            mib(t.growth_kib),
-            t.bytes as f64 / 1e6,
-            verdict(t.growth_kib <= bound)
-        );
-    }
-    let _ = writeln!(w);
 }
 
 /// (gateway − direct, nginx − direct) of a latency figure at one point.
@@ -342,6 +361,7 @@ fn load_tables(w: &mut String, l: &LoadResults) {
         );
         let _ = writeln!(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         let mut conns: Vec<u32> = l.points.iter().map(|p| p.connections).collect();
+        conns.sort_unstable();
         conns.dedup();
         for c in conns {
             let (Some(d), Some(g), Some(n)) = (
@@ -357,7 +377,7 @@ fn load_tables(w: &mut String, l: &LoadResults) {
             };
             let _ = writeln!(
                 w,
-                "| {c} | {:.2} | {:.2} | +{:.0} / +{:.0} | +{:.0} / +{:.0} | +{:.0} / +{:.0} | {cpu} |",
+                "| {c} | {:.2} | {:.2} | {:+.0} / {:+.0} | {:+.0} / {:+.0} | {:+.0} / {:+.0} | {cpu} |",
                 g.rps / d.rps,
                 g.rps / n.rps,
                 g.p50_us - d.p50_us,
