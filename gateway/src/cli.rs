@@ -93,7 +93,13 @@ fn init_tracing(settings: &Settings) {
         let directive = format!("{},actix_server=warn", settings.tracing_filter());
         tracing_subscriber::EnvFilter::new(directive)
     });
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    // Colour codes only for a terminal: in a log file they are noise, and formatting them costs
+    // on every request span.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 fn serve(settings: Settings, mock: Option<SocketAddr>, banner: bool) -> ExitCode {

@@ -1,6 +1,7 @@
 //! The request recorder: every request the mock receives, as it arrived (method, path with
 //! query, headers, raw body), so a gateway test can assert byte for byte what was forwarded.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use actix_web::HttpRequest;
@@ -58,9 +59,19 @@ impl RecordedRequest {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Recorder {
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Off for load tests: a recorder that keeps every request grows without bound.
+    enabled: AtomicBool,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self {
+            requests: Mutex::default(),
+            enabled: AtomicBool::new(true),
+        }
+    }
 }
 
 impl Recorder {
@@ -69,7 +80,18 @@ impl Recorder {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+    }
+
     pub fn push(&self, request: RecordedRequest) {
+        if !self.enabled() {
+            return;
+        }
         self.lock().push(request);
     }
 
@@ -79,5 +101,31 @@ impl Recorder {
 
     pub fn clear(&self) {
         self.lock().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> RecordedRequest {
+        RecordedRequest {
+            method: "GET".into(),
+            path: "/users".into(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn a_disabled_recorder_keeps_nothing() {
+        let recorder = Recorder::default();
+        recorder.push(request());
+        recorder.set_enabled(false);
+        recorder.push(request());
+        assert_eq!(recorder.snapshot().len(), 1);
+        recorder.set_enabled(true);
+        recorder.push(request());
+        assert_eq!(recorder.snapshot().len(), 2);
     }
 }

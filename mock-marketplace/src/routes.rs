@@ -20,8 +20,10 @@ const PREFIX: &str = "/marketplace";
 /// The actix handler behind every path; `tail` is the path inside the mock's mount point.
 pub async fn entry(state: MockState, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let body = read_body(&req, payload).await;
-    let recorded = body.as_ref().map(Bytes::clone).unwrap_or_default();
-    state.record(RecordedRequest::new(&req, recorded));
+    if state.recording() {
+        let recorded = body.as_ref().map(Bytes::clone).unwrap_or_default();
+        state.record(RecordedRequest::new(&req, recorded));
+    }
     let body = match body {
         Ok(body) => body,
         Err(refusal) => return refusal,

@@ -46,6 +46,15 @@ impl MockState {
         self.inner.recorder.clear();
     }
 
+    /// Stops (or resumes) recording; benchmarks turn it off so memory stays flat under load.
+    pub fn set_recording(&self, on: bool) {
+        self.inner.recorder.set_enabled(on);
+    }
+
+    pub(crate) fn recording(&self) -> bool {
+        self.inner.recorder.enabled()
+    }
+
     pub(crate) fn record(&self, request: RecordedRequest) {
         self.inner.recorder.push(request);
     }

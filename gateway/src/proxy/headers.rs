@@ -47,16 +47,24 @@ pub struct Forwarded<'a> {
 }
 
 /// Adds Kong's upstream headers. The client's `X-Forwarded-For` is extended, the others are
-/// set from this connection (no proxy in front is trusted by default, as in Kong).
+/// set from this connection (no proxy in front is trusted by default, as in Kong). A value that
+/// is not valid header text is skipped (never a panic on input).
 pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
+    let client_ip = HeaderValue::from_str(f.client_ip).ok();
     let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(prior) if !prior.is_empty() => format!("{prior}, {}", f.client_ip),
-        _ => f.client_ip.to_string(),
+        Some(prior) if !prior.is_empty() => {
+            HeaderValue::from_str(&format!("{prior}, {}", f.client_ip)).ok()
+        }
+        _ => client_ip.clone(),
     };
-    set(headers, "x-forwarded-for", &xff);
-    set(headers, "x-forwarded-proto", "http");
+    put(headers, "x-forwarded-for", xff);
+    put(
+        headers,
+        "x-forwarded-proto",
+        Some(HeaderValue::from_static("http")),
+    );
     set(headers, "x-forwarded-host", f.host);
-    set(headers, "x-forwarded-port", &f.port.to_string());
+    put(headers, "x-forwarded-port", Some(HeaderValue::from(f.port)));
     set(headers, "x-forwarded-path", f.path);
     match f.prefix {
         Some(prefix) if !prefix.is_empty() => set(headers, "x-forwarded-prefix", prefix),
@@ -64,13 +72,17 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
             headers.remove("x-forwarded-prefix");
         }
     }
-    set(headers, "x-real-ip", f.client_ip);
+    put(headers, "x-real-ip", client_ip);
     set(headers, "x-kong-request-id", f.request_id);
 }
 
 /// Sets a header, skipping values that are not valid header text (never panics on input).
 pub fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
+    put(headers, name, HeaderValue::from_str(value).ok());
+}
+
+fn put(headers: &mut HeaderMap, name: &'static str, value: Option<HeaderValue>) {
+    if let Some(v) = value {
         headers.insert(HeaderName::from_static(name), v);
     }
 }

@@ -11,6 +11,7 @@ use super::router::Router;
 use crate::config::model::{Config, KeyAuthCredential};
 use crate::config::ConfigError;
 use crate::plugins::chain::{build_chains, Chain, Deps};
+use crate::telemetry::record::EntityJson;
 
 pub struct Snapshot {
     /// Increases with every applied configuration.
@@ -20,6 +21,8 @@ pub struct Snapshot {
     pub chains: HashMap<Uuid, Arc<Chain>>,
     /// key-auth credentials by key.
     pub keys: HashMap<String, Arc<KeyAuthCredential>>,
+    /// Routes and services as log records show them.
+    pub entity_json: EntityJson,
 }
 
 impl Snapshot {
@@ -33,6 +36,7 @@ impl Snapshot {
         Ok(Snapshot {
             version,
             router: Router::new(&config),
+            entity_json: EntityJson::of(&config),
             config: Arc::new(config),
             chains,
             keys,

@@ -1,9 +1,13 @@
 //! Kong's log serializer: one JSON object per proxied request, built at the log phase from the
 //! request context. Plugins add their own sections (`ai.mcp`) before the log plugins emit it.
 
+use std::collections::HashMap;
+
 use actix_web::http::header::HeaderMap;
 use serde_json::{json, Map, Value};
+use uuid::Uuid;
 
+use crate::config::model::{Config, Route, Service};
 use crate::plugins::context::Ctx;
 
 /// The workspace id every record carries (Kong's default workspace has a fixed id per node;
@@ -85,7 +89,48 @@ fn querystring_json(query: &str) -> Map<String, Value> {
     out
 }
 
-/// The base record; plugins extend it in their `log` phase.
+/// The `route` and `service` objects of the record, serialized once per configuration: every
+/// request only copies them.
+#[derive(Default)]
+pub struct EntityJson {
+    routes: HashMap<Uuid, Value>,
+    services: HashMap<Uuid, Value>,
+}
+
+impl EntityJson {
+    pub fn of(config: &Config) -> Self {
+        EntityJson {
+            routes: config
+                .routes
+                .iter()
+                .map(|r| (r.id, json!(r.as_ref())))
+                .collect(),
+            services: config
+                .services
+                .iter()
+                .map(|s| (s.id, json!(s.as_ref())))
+                .collect(),
+        }
+    }
+
+    fn route(&self, route: &Route) -> Value {
+        self.routes
+            .get(&route.id)
+            .cloned()
+            .unwrap_or_else(|| json!(route))
+    }
+
+    fn service(&self, service: &Service) -> Value {
+        self.services
+            .get(&service.id)
+            .cloned()
+            .unwrap_or_else(|| json!(service))
+    }
+}
+
+/// The base record; plugins extend it in their `log` phase. Built field by field (the `json!`
+/// macro would copy every nested map and entity once more through `to_value`); the key order is
+/// Kong's.
 pub fn build(ctx: &Ctx, facts: &RequestFacts) -> Map<String, Value> {
     let now = std::time::Instant::now();
     let total = now.duration_since(ctx.received).as_millis() as u64;
@@ -93,38 +138,48 @@ pub fn build(ctx: &Ctx, facts: &RequestFacts) -> Map<String, Value> {
         (Some(sent), Some(_)) => now.duration_since(sent).as_millis() as u64,
         _ => 0,
     };
-    let mut record = json!({
-        "request": {
-            "method": facts.method,
-            "uri": facts.uri,
-            "url": facts.url,
-            "headers": facts.headers,
-            "querystring": facts.querystring,
-            "size": ctx.request_size,
-            "id": ctx.request_id,
-        },
-        "response": {
-            "status": ctx.status,
-            "headers": headers_json(&ctx.response_headers),
-            "size": ctx.response_size,
-        },
-        "route": ctx.route.as_ref(),
-        "latencies": {
-            "request": total,
-            "proxy": proxy,
-            "kong": total.saturating_sub(proxy),
-        },
-        "client_ip": ctx.client_ip,
-        "started_at": ctx.started_at_ms,
-        "upstream_uri": ctx.upstream_uri,
-        "workspace": WORKSPACE_ID,
-        "workspace_name": "default",
-        "tries": [],
-        "source": if ctx.upstream_head.is_some() { "upstream" } else { "kong" },
-    });
-    let map = record.as_object_mut().expect("built as an object");
+    let mut request = Map::new();
+    request.insert("method".into(), facts.method.as_str().into());
+    request.insert("uri".into(), facts.uri.as_str().into());
+    request.insert("url".into(), facts.url.as_str().into());
+    request.insert("headers".into(), Value::Object(facts.headers.clone()));
+    request.insert(
+        "querystring".into(),
+        Value::Object(facts.querystring.clone()),
+    );
+    request.insert("size".into(), ctx.request_size.into());
+    request.insert("id".into(), ctx.request_id.as_str().into());
+    let mut response = Map::new();
+    response.insert("status".into(), ctx.status.into());
+    response.insert(
+        "headers".into(),
+        Value::Object(headers_json(&ctx.response_headers)),
+    );
+    response.insert("size".into(), ctx.response_size.into());
+    let mut latencies = Map::new();
+    latencies.insert("request".into(), total.into());
+    latencies.insert("proxy".into(), proxy.into());
+    latencies.insert("kong".into(), total.saturating_sub(proxy).into());
+    let source = if ctx.upstream_head.is_some() {
+        "upstream"
+    } else {
+        "kong"
+    };
+    let mut record = Map::new();
+    record.insert("request".into(), Value::Object(request));
+    record.insert("response".into(), Value::Object(response));
+    record.insert("route".into(), ctx.snapshot.entity_json.route(&ctx.route));
+    record.insert("latencies".into(), Value::Object(latencies));
+    record.insert("client_ip".into(), ctx.client_ip.as_str().into());
+    record.insert("started_at".into(), ctx.started_at_ms.into());
+    record.insert("upstream_uri".into(), ctx.upstream_uri.as_str().into());
+    record.insert("workspace".into(), WORKSPACE_ID.into());
+    record.insert("workspace_name".into(), "default".into());
+    record.insert("tries".into(), Value::Array(Vec::new()));
+    record.insert("source".into(), source.into());
+    let map = &mut record;
     if let Some(service) = &ctx.service {
-        map.insert("service".into(), json!(service.as_ref()));
+        map.insert("service".into(), ctx.snapshot.entity_json.service(service));
         if ctx.upstream_sent.is_some() {
             map.insert(
                 "tries".into(),
@@ -147,7 +202,7 @@ pub fn build(ctx: &Ctx, facts: &RequestFacts) -> Map<String, Value> {
     if let Some(names) = &ctx.secret_names {
         redact(map, names);
     }
-    std::mem::take(map)
+    record
 }
 
 /// Hides the values of credential headers and query arguments (key-auth's `key_names`)

@@ -1,16 +1,22 @@
 //! prometheus (priority 13): per-route HTTP metrics, labelled by configuration identities only.
 //! Exposed at `/metrics` on the admin and status listeners.
+//!
+//! The log phase records into metric handles kept per worker thread (`handles`), so a request
+//! builds no label strings and never looks up the shared registry once its label set was seen.
 
+mod handles;
 pub mod schema;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use self::handles::{Handles, HttpKey, RouteKey};
 use super::ai_mcp_proxy::McpStats;
 use super::context::Ctx;
 use super::Plugin;
 use crate::config::ConfigError;
-use crate::telemetry::names;
 
 #[derive(Debug, Deserialize)]
 struct Settings {
@@ -24,12 +30,18 @@ struct Settings {
 
 pub struct Prometheus {
     settings: Settings,
+    /// Tells this instance's cached handles from those of earlier configurations: labels come
+    /// from the configuration this instance was built with.
+    serial: u64,
 }
+
+static SERIALS: AtomicU64 = AtomicU64::new(1);
 
 impl Prometheus {
     pub fn new(config: &Value) -> Result<Self, ConfigError> {
         Ok(Prometheus {
             settings: super::settings(config)?,
+            serial: SERIALS.fetch_add(1, Ordering::Relaxed),
         })
     }
 }
@@ -44,96 +56,64 @@ impl Plugin for Prometheus {
     }
 
     fn log(&self, ctx: &mut Ctx, record: &mut Map<String, Value>) {
-        let service = ctx
-            .service
-            .as_ref()
-            .map(|s| s.label().to_string())
-            .unwrap_or_default();
-        let route = ctx.route.label();
-        if self.settings.status_code_metrics {
-            metrics::counter!(names::HTTP_REQUESTS,
-                "service" => service.clone(), "route" => route.clone(),
-                "code" => ctx.status.to_string(), "source" => source(record), "workspace" => "default")
-            .increment(1);
-        }
-        if self.settings.latency_metrics {
-            let latency = |k: &str| {
-                record
-                    .get("latencies")
-                    .and_then(|l| l.get(k))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(0.0)
-            };
-            let labels = [
-                ("service", service.clone()),
-                ("route", route.clone()),
-                ("workspace", "default".to_string()),
-            ];
-            metrics::histogram!(names::REQUEST_LATENCY, &labels).record(latency("request"));
-            metrics::histogram!(names::UPSTREAM_LATENCY, &labels).record(latency("proxy"));
-            metrics::histogram!(names::KONG_LATENCY, &labels).record(latency("kong"));
-        }
-        if self.settings.ai_metrics {
-            if let Some(stats) = ctx.extensions.get::<McpStats>() {
-                ai_metrics(stats, &service, &route);
+        let route = RouteKey {
+            serial: self.serial,
+            route: ctx.route.id,
+            service: ctx.service.as_ref().map(|s| s.id),
+        };
+        Handles::with(|handles| {
+            if self.settings.status_code_metrics {
+                let key = HttpKey {
+                    route,
+                    code: ctx.status,
+                    upstream: record.get("source").and_then(Value::as_str) == Some("upstream"),
+                };
+                handles.requests(key, ctx).increment(1);
             }
-        }
+            if self.settings.latency_metrics {
+                let latency = |k: &str| {
+                    record
+                        .get("latencies")
+                        .and_then(|l| l.get(k))
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0)
+                };
+                let h = handles.latencies(route, ctx);
+                h.request.record(latency("request"));
+                h.upstream.record(latency("proxy"));
+                h.kong.record(latency("kong"));
+            }
+            if self.settings.ai_metrics {
+                if let Some(stats) = ctx.extensions.get::<McpStats>() {
+                    ai_metrics(handles, route, ctx, stats);
+                }
+            }
+        });
     }
 }
 
 /// `kong_ai_mcp_*` from the facts the MCP plugin left in the context.
-fn ai_metrics(stats: &McpStats, service: &str, route: &str) {
+fn ai_metrics(handles: &mut Handles, route: RouteKey, ctx: &Ctx, stats: &McpStats) {
     for call in &stats.calls {
-        let labels = [
-            ("service", service.to_string()),
-            ("route", route.to_string()),
-            ("method", call.method.clone()),
-            ("workspace", "default".to_string()),
-            ("tool_name", call.tool_name.clone()),
-        ];
+        let h = handles.mcp_call(route, ctx, &call.method, &call.tool_name);
         if let Some(latency) = call.latency_ms {
-            metrics::histogram!(names::AI_MCP_LATENCY, &labels).record(latency);
+            h.latency().record(latency);
         }
         if let Some(size) = call.size {
-            metrics::histogram!(names::AI_MCP_RESPONSE_SIZE, &labels).record(size);
+            h.size().record(size);
+        }
+        if let Some(first) = call.first_event_ms {
+            h.first_event().record(first);
         }
         if let Some(kind) = call.error_type {
-            let mut with_type = labels.to_vec();
-            with_type.push(("type", kind.to_string()));
-            metrics::counter!(names::AI_MCP_ERRORS, &with_type).increment(1);
+            h.error(kind).increment(1);
         }
-        let mut with_outcome = labels.to_vec();
-        with_outcome.push(("outcome", call.outcome.as_str().to_string()));
-        metrics::counter!(names::AI_MCP_CALLS, &with_outcome).increment(1);
-        if let Some(first) = call.first_event_ms {
-            metrics::histogram!(names::AI_MCP_FIRST_EVENT, &labels).record(first);
-        }
+        h.outcome(call.outcome.as_str()).increment(1);
     }
     for (tool, method, action) in &stats.acl {
-        let labels = [
-            ("service", service.to_string()),
-            ("route", route.to_string()),
-            ("method", method.to_string()),
-            ("workspace", "default".to_string()),
-            ("tool_name", tool.clone()),
-            ("primitive", "tool".to_string()),
-            ("action", action.to_string()),
-        ];
-        metrics::counter!(names::AI_MCP_ACL, &labels).increment(1);
+        handles.acl(route, ctx, tool, method, action).increment(1);
     }
     if let Some(events) = stats.events {
-        let labels = [
-            ("service", service.to_string()),
-            ("route", route.to_string()),
-        ];
-        metrics::histogram!(names::AI_MCP_EVENTS, &labels).record(events as f64);
+        handles.events(route, ctx).record(events as f64);
     }
-}
-
-fn source(record: &Map<String, Value>) -> String {
-    record
-        .get("source")
-        .and_then(Value::as_str)
-        .unwrap_or("kong")
-        .to_string()
 }

@@ -1,0 +1,301 @@
+//! Throughput, latency, CPU and memory under wrk: the mock directly, through the gateway and
+//! through nginx, for each workload and connection count. The three targets of one point run
+//! back to back so that they share the machine's conditions.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::http;
+use crate::procs::{self, Pids};
+use crate::servers::{Gateway, Layout, Nginx, Upstreams, WorkDir};
+use crate::RunArgs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Target {
+    Direct,
+    Gateway,
+    Nginx,
+}
+
+impl Target {
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Direct => "direct",
+            Target::Gateway => "gateway",
+            Target::Nginx => "nginx",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Workload {
+    ToolsCall,
+    RestGet,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 2] = [Workload::ToolsCall, Workload::RestGet];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Workload::ToolsCall => "MCP tools/call (2026-07-28, no session)",
+            Workload::RestGet => "REST GET /users",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Workload::ToolsCall => http::MCP_PATH,
+            Workload::RestGet => http::REST_PATH,
+        }
+    }
+}
+
+/// One measured point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    pub target: Target,
+    pub workload: Workload,
+    pub connections: u32,
+    pub requests: u64,
+    pub seconds: f64,
+    pub rps: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+    pub max_us: f64,
+    /// Socket errors and non-2xx/3xx answers seen by wrk.
+    pub errors: u64,
+    /// CPU (user + system) of the proxy's processes per request, µs (none for direct).
+    pub proxy_cpu_us: Option<f64>,
+    /// CPU of the mock per request, µs.
+    pub mock_cpu_us: f64,
+    /// Peak resident set of the proxy's processes during the point, KiB.
+    pub proxy_peak_kib: Option<u64>,
+    pub mock_peak_kib: u64,
+}
+
+/// What wrk's `done()` hook prints.
+#[derive(Debug, Deserialize)]
+struct WrkSummary {
+    requests: u64,
+    duration_us: u64,
+    errors: u64,
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoadResults {
+    pub points: Vec<Point>,
+    pub duration_s: u64,
+    pub warmup_s: u64,
+}
+
+impl LoadResults {
+    pub fn find(&self, target: Target, workload: Workload, connections: u32) -> Option<&Point> {
+        self.points
+            .iter()
+            .find(|p| p.target == target && p.workload == workload && p.connections == connections)
+    }
+}
+
+struct Server<'a> {
+    target: Target,
+    base: String,
+    pids: Option<&'a Pids>,
+}
+
+pub async fn run(
+    args: &RunArgs,
+    work: &WorkDir,
+    layout: &Layout,
+    upstreams: &Upstreams,
+) -> anyhow::Result<LoadResults> {
+    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-load", None)?;
+    let nginx = Nginx::start(args, work, layout, upstreams.load_addr)?;
+    let gateway_pids = gateway.pids();
+    let servers = [
+        Server {
+            target: Target::Direct,
+            base: format!("http://{}", upstreams.load_addr),
+            pids: None,
+        },
+        Server {
+            target: Target::Gateway,
+            base: gateway.url("/marketplace"),
+            pids: Some(&gateway_pids),
+        },
+        Server {
+            target: Target::Nginx,
+            base: nginx.url("/marketplace"),
+            pids: Some(&nginx.pids),
+        },
+    ];
+    check_targets(&servers).await?;
+    let scripts = write_scripts(work)?;
+    let mock = upstreams.load_pids();
+    let ticks = procs::clock_ticks_per_second() as f64;
+    let mut points = Vec::new();
+    for &connections in &args.connections {
+        for workload in Workload::ALL {
+            for server in &servers {
+                let url = format!("{}{}", server.base, workload.path());
+                let script = match workload {
+                    Workload::ToolsCall => &scripts.0,
+                    Workload::RestGet => &scripts.1,
+                };
+                if let Some(pids) = server.pids {
+                    layout.place(pids, connections)?;
+                }
+                wrk(args, layout, script, &url, connections, args.warmup)?;
+                let proxy_before = server.pids.map(|p| p.cpu_ticks()).transpose()?;
+                let mock_before = mock.cpu_ticks()?;
+                if let Some(p) = server.pids {
+                    p.reset_peak()?;
+                }
+                mock.reset_peak()?;
+                let summary = wrk(args, layout, script, &url, connections, args.duration)?;
+                let proxy_after = server.pids.map(|p| p.cpu_ticks()).transpose()?;
+                let mock_after = mock.cpu_ticks()?;
+                let per_request = |ticks_used: u64| {
+                    ticks_used as f64 / ticks * 1e6 / summary.requests.max(1) as f64
+                };
+                let seconds = summary.duration_us as f64 / 1e6;
+                let point = Point {
+                    target: server.target,
+                    workload,
+                    connections,
+                    requests: summary.requests,
+                    seconds,
+                    rps: summary.requests as f64 / seconds.max(1e-9),
+                    p50_us: summary.p50,
+                    p99_us: summary.p99,
+                    p999_us: summary.p999,
+                    max_us: summary.max,
+                    errors: summary.errors,
+                    proxy_cpu_us: proxy_before
+                        .zip(proxy_after)
+                        .map(|(b, a)| per_request(a - b)),
+                    mock_cpu_us: per_request(mock_after - mock_before),
+                    proxy_peak_kib: server.pids.map(|p| p.peak_rss_kib()).transpose()?,
+                    mock_peak_kib: mock.peak_rss_kib()?,
+                };
+                eprintln!(
+                    "bench: {:<7} {:<38} c={:<3} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  p99.9 {:>6.0} µs  errors {}",
+                    server.target.label(),
+                    workload.label(),
+                    connections,
+                    point.rps,
+                    point.p50_us,
+                    point.p99_us,
+                    point.p999_us,
+                    point.errors
+                );
+                points.push(point);
+            }
+        }
+    }
+    gateway.proc.stop();
+    nginx.proc.stop();
+    Ok(LoadResults {
+        points,
+        duration_s: args.duration,
+        warmup_s: args.warmup,
+    })
+}
+
+/// Every target answers both workloads correctly before anything is measured.
+async fn check_targets(servers: &[Server<'_>]) -> anyhow::Result<()> {
+    let client = http::client()?;
+    for server in servers {
+        let what = server.target.label();
+        http::check(
+            http::tools_call(
+                &client,
+                &format!("{}{}", server.base, http::MCP_PATH),
+                "get_user",
+                http::load_call_body(),
+            ),
+            "Alice Johnson",
+            &format!("{what} tools/call"),
+        )
+        .await?;
+        http::check(
+            client.get(format!("{}{}", server.base, http::REST_PATH)),
+            "Julia Turner",
+            &format!("{what} REST GET"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The wrk scripts: request setup, and a `done()` that prints the summary as JSON.
+fn write_scripts(work: &WorkDir) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let done = r#"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"duration_us":%d,"errors":%d,"p50":%d,"p99":%d,"p999":%d,"max":%d}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
+end
+"#;
+    let lua_string = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"));
+    let mut post = String::from("wrk.method = \"POST\"\n");
+    post += &format!("wrk.body = {}\n", lua_string(&http::load_call_body()));
+    for (name, value) in http::tools_call_headers("get_user") {
+        post += &format!(
+            "wrk.headers[{}] = {}\n",
+            lua_string(name),
+            lua_string(&value)
+        );
+    }
+    post += done;
+    let get = format!("wrk.method = \"GET\"\n{done}");
+    let post_path = work.file("tools_call.lua");
+    let get_path = work.file("rest_get.lua");
+    std::fs::write(&post_path, post)?;
+    std::fs::write(&get_path, get)?;
+    Ok((post_path, get_path))
+}
+
+fn wrk(
+    args: &RunArgs,
+    layout: &Layout,
+    script: &Path,
+    url: &str,
+    connections: u32,
+    seconds: u64,
+) -> anyhow::Result<WrkSummary> {
+    let mut command: Command = Layout::command(&layout.load_cpus, &args.wrk);
+    command
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--timeout", "5s", "-s"])
+        .arg(script)
+        .arg(url)
+        .stdin(Stdio::null());
+    let output = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "wrk failed ({}): {}{}",
+            output.status,
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .with_context(|| format!("no summary in wrk's output: {stdout}"))?;
+    serde_json::from_str(line).with_context(|| format!("wrk summary {line}"))
+}
