@@ -73,11 +73,6 @@ impl Gateway {
         flushed
     }
 
-    /// The listeners' handles, to stop them at once (`stop(false)`) while a drain runs.
-    pub fn handles(&self) -> Vec<ServerHandle> {
-        self.servers.clone()
-    }
-
     /// How long `stop` lets in-flight requests run.
     pub fn drain_timeout(&self) -> Duration {
         self.drain
