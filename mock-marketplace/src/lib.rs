@@ -39,6 +39,8 @@ pub struct Options {
     pub large_result: Option<usize>,
     /// How often the standalone GET stream sends a keep-alive comment.
     pub keep_alive: Duration,
+    /// `tools/list` answers pages of this many tools, chained by `nextCursor`.
+    pub tools_page_size: Option<usize>,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             progress_interval: Duration::from_millis(100),
             large_result: None,
             keep_alive: Duration::from_secs(15),
+            tools_page_size: None,
         }
     }
 }

@@ -39,6 +39,9 @@ struct Args {
     /// Seconds between keep-alive comments on the GET stream.
     #[arg(long, value_name = "SECS", default_value_t = 15)]
     keep_alive_secs: u64,
+    /// Answer tools/list in pages of N tools, chained by nextCursor.
+    #[arg(long, value_name = "N")]
+    tools_page_size: Option<usize>,
 }
 
 impl Args {
@@ -51,6 +54,7 @@ impl Args {
             progress_interval: Duration::from_millis(self.progress_interval_ms),
             large_result: self.large_result,
             keep_alive: Duration::from_secs(self.keep_alive_secs),
+            tools_page_size: self.tools_page_size,
         }
     }
 }

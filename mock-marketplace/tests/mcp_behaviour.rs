@@ -376,3 +376,55 @@ async fn snapshots_of_what_the_server_advertises() {
         result_of(mcp_post(&url, request(4, "initialize", params))).await
     );
 }
+
+#[tokio::test]
+async fn tools_list_pages_chain_by_next_cursor() {
+    let mock = spawn(Options {
+        tools_page_size: Some(2),
+        ..Options::default()
+    })
+    .await
+    .expect("mock starts");
+    let url = mock.mcp_url();
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let params = cursor
+            .as_ref()
+            .map_or(json!({}), |c| json!({ "cursor": c }));
+        let page = result_of(mcp_post(&url, request(pages, "tools/list", params))).await;
+        pages += 1;
+        let tools = page["tools"].as_array().expect("tools");
+        assert!(tools.len() <= 2, "page {pages}: {page}");
+        names.extend(
+            tools
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_string()),
+        );
+        match page.get("nextCursor") {
+            Some(next) => cursor = Some(next.as_str().unwrap().to_string()),
+            None => break,
+        }
+        assert!(pages < 10, "cursor never ends");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        names,
+        [
+            "list_users",
+            "get_user",
+            "list_orders",
+            "list_orders_for_user",
+            "search_orders"
+        ]
+    );
+    let bad = mcp_post(&url, request(9, "tools/list", json!({ "cursor": "zz" })))
+        .send()
+        .await
+        .expect("POST")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    assert_eq!(bad["error"]["code"], -32602);
+}

@@ -36,11 +36,40 @@ pub trait Plugin: Send + Sync + 'static {
     /// When the upstream's response head arrived (`ctx.status`, `ctx.response_headers`).
     fn header_filter(&self, _ctx: &mut Ctx) {}
 
-    /// For each response chunk as it is relayed.
+    /// For each response chunk as it arrives from the upstream (observing only; a plugin that
+    /// must change the body installs a [`BodyRewrite`] in `ctx.rewrite` during `header_filter`).
     fn body_filter(&self, _ctx: &mut Ctx, _chunk: &Bytes) {}
 
     /// After the response ended (or was cut): add to the log record or emit it.
     fn log(&self, _ctx: &mut Ctx, _record: &mut serde_json::Map<String, serde_json::Value>) {}
+}
+
+/// A response body a plugin must read, and may change, before the client sees any of it. The
+/// relay holds the response head back and feeds the upstream body in until the rewrite answers;
+/// from then on the rest of the body is relayed as it comes. Only requests that need it pay for
+/// the hold (the MCP plugin installs one for a `tools/list` under an ACL).
+pub trait BodyRewrite {
+    /// Whether the response head waits for the rewrite (`false`: the head goes out at once and
+    /// the rewrite sees each chunk as it streams, answering `Pass`).
+    fn holds_head(&self) -> bool {
+        true
+    }
+    /// One upstream chunk (already shown to every `body_filter`).
+    fn feed(&mut self, ctx: &mut Ctx, chunk: &Bytes) -> Rewrite;
+    /// The upstream body ended while held.
+    fn end(&mut self, ctx: &mut Ctx) -> Rewrite;
+}
+
+pub enum Rewrite {
+    /// Keep holding: more of the body is needed.
+    Hold,
+    /// Send the response now: these bytes first, then the rest of the upstream body unchanged.
+    Release(Bytes),
+    /// Send these bytes now and keep feeding the rewrite every later chunk (a rewrite of the
+    /// whole stream, such as one event at a time).
+    Pass(Bytes),
+    /// Answer this instead; the upstream response is dropped.
+    Replace(HttpResponse),
 }
 
 /// What building a plugin may need besides its configuration.
@@ -65,7 +94,7 @@ pub fn build_chains(
         if !entity.enabled || entity.consumer.is_some() {
             continue;
         }
-        let plugin = super::instantiate(entity, deps)
+        let plugin = super::instantiate(entity, config, deps)
             .map_err(|e| ConfigError::new(format!("plugins[{i}].{}", e.path), e.message))?;
         built.push((entity, plugin));
     }

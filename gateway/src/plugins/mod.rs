@@ -13,21 +13,28 @@ pub mod schema;
 
 use std::sync::Arc;
 
-pub use chain::{Chain, Deps, Plugin};
+pub use chain::{BodyRewrite, Chain, Deps, Plugin, Rewrite};
 
-use crate::config::model::Plugin as PluginEntity;
+use crate::config::model::{Config, Plugin as PluginEntity};
 use crate::config::ConfigError;
 
 /// Builds the running plugin for a validated plugin entity. The error path is relative to the
 /// plugin (`config.path`).
-pub fn instantiate(entity: &PluginEntity, deps: &Deps) -> Result<Arc<dyn Plugin>, ConfigError> {
+pub fn instantiate(
+    entity: &PluginEntity,
+    model: &Config,
+    deps: &Deps,
+) -> Result<Arc<dyn Plugin>, ConfigError> {
     let config = &entity.config;
     let plugin: Arc<dyn Plugin> = match entity.name.as_str() {
         "key-auth" => Arc::new(key_auth::KeyAuth::new(config)?),
         "file-log" => Arc::new(file_log::FileLog::new(config, deps)?),
         "http-log" => Arc::new(http_log::HttpLog::new(config, deps.logs.clone())?),
         "prometheus" => Arc::new(prometheus::Prometheus::new(config)?),
-        "ai-mcp-proxy" => Arc::new(ai_mcp_proxy::AiMcpProxy::new(config)?),
+        "ai-mcp-proxy" => Arc::new(ai_mcp_proxy::AiMcpProxy::new(
+            config,
+            model.consumers.iter().map(|c| c.id),
+        )?),
         other => {
             return Err(ConfigError::new(
                 "name",

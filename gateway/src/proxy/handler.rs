@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::headers::{self, Forwarded};
 use super::normalize::normalize;
-use super::relay::{self, Finish};
+use super::relay::{self, exit, Finish};
 use super::upstream::Upstreams;
 use crate::actors::config::SnapshotCell;
 use crate::error::ProxyError;
@@ -93,6 +93,8 @@ pub async fn handle(
         response_size: 0,
         request_size: request_length(&req).unwrap_or(0),
         failure: None,
+        secret_names: None,
+        rewrite: None,
         extensions: Extensions::new(),
     };
     let mut preq = ProxyRequest {
@@ -132,25 +134,13 @@ pub async fn handle(
         )
         .await
     {
-        Ok(response) => relay::respond(Finish { ctx, chain, facts }, response),
+        Ok(response) => relay::respond(Finish { ctx, chain, facts }, response).await,
         Err(e) => {
             tracing::warn!(error = %e, reason = e.reason(), service = service.label(), "upstream request failed");
             let response = e.response(&ctx.request_id);
             exit(Finish { ctx, chain, facts }, response)
         }
     }
-}
-
-/// A response the gateway made itself: recorded like any other, then logged.
-fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
-    finish.ctx.status = response.status().as_u16();
-    finish.ctx.response_headers = response.headers().clone();
-    if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body())
-    {
-        finish.ctx.response_size = n;
-    }
-    finish.log();
-    response
 }
 
 /// The client's body: none, or a stream relayed as it arrives.

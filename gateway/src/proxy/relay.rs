@@ -1,5 +1,6 @@
-//! The response side: the upstream body relayed chunk by chunk as it arrives (never buffered),
-//! each chunk shown to the plugins' `body_filter`, an idle read timeout between chunks, and the
+//! The response side: the upstream body relayed chunk by chunk as it arrives (never buffered,
+//! unless a plugin's `BodyRewrite` holds the head until it has read what it must change), each
+//! chunk shown to the plugins' `body_filter`, an idle read timeout between chunks, and the
 //! log phase run exactly once — at the end of the body, on an upstream error, or when the client
 //! goes away (dropping the stream drops the upstream connection too).
 
@@ -12,11 +13,12 @@ use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::time::Sleep;
 
 use super::headers;
-use crate::plugins::chain::Chain;
+use crate::error::ProxyError;
+use crate::plugins::chain::{BodyRewrite, Chain, Rewrite};
 use crate::plugins::context::Ctx;
 use crate::telemetry::record::{self, RequestFacts};
 
@@ -43,8 +45,9 @@ impl Finish {
     }
 }
 
-/// Turns the upstream response into the client's, streaming its body.
-pub fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpResponse {
+/// Turns the upstream response into the client's, streaming its body. When a plugin holds
+/// the body (`ctx.rewrite`), the head waits until the rewrite has what it needs.
+pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpResponse {
     let ctx = &mut finish.ctx;
     ctx.upstream_head = Some(Instant::now());
     ctx.status = upstream.status().as_u16();
@@ -52,6 +55,42 @@ pub fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpRes
     for plugin in &finish.chain.plugins {
         plugin.header_filter(ctx);
     }
+    let idle = Duration::from_millis(
+        ctx.service
+            .as_ref()
+            .map_or(60_000, |s| s.read_timeout)
+            .max(1),
+    );
+    let mut payload = upstream.take_payload();
+    let mut length = upstream
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut first = None;
+    let mut rewrite = finish.ctx.rewrite.take();
+    if let Some(held) = rewrite.as_mut().filter(|r| r.holds_head()) {
+        match hold(&mut finish, &mut payload, held.as_mut(), idle).await {
+            Held::Pass(body) => {
+                finish.ctx.response_size += body.len() as u64;
+                length = None;
+                first = Some(body);
+            }
+            Held::Release { body, ended } => {
+                rewrite = None;
+                finish.ctx.response_size += body.len() as u64;
+                if ended {
+                    length = Some(body.len() as u64);
+                    payload = actix_web::dev::Payload::None;
+                } else {
+                    length = None;
+                }
+                first = Some(body);
+            }
+            Held::Replace(response) => return exit(finish, response),
+        }
+    }
+    let ctx = &finish.ctx;
     let mut builder = HttpResponseBuilder::new(upstream.status());
     for (name, value) in ctx.response_headers.iter() {
         builder.append_header((name.clone(), value.clone()));
@@ -66,19 +105,10 @@ pub fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpRes
         // Tell any buffering proxy in front (nginx) to pass events through as they come.
         builder.insert_header(("x-accel-buffering", "no"));
     }
-    let length = upstream
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let idle = Duration::from_millis(
-        ctx.service
-            .as_ref()
-            .map_or(60_000, |s| s.read_timeout)
-            .max(1),
-    );
     let body = Relay {
-        inner: upstream.take_payload(),
+        inner: payload,
+        first,
+        rewrite,
         idle,
         timer: Box::pin(tokio::time::sleep(idle)),
         finish: Some(finish),
@@ -87,6 +117,82 @@ pub fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpRes
         Some(n) if !is_event_stream => builder.body(SizedStream::new(n, body)),
         _ => builder.streaming(body),
     }
+}
+
+enum Held {
+    Release {
+        body: Bytes,
+        ended: bool,
+    },
+    /// Send these bytes; the rewrite sees the rest of the body too.
+    Pass(Bytes),
+    Replace(HttpResponse),
+}
+
+/// Reads the upstream body into the rewrite until it releases or replaces the response. The
+/// idle timeout applies between chunks as it does when relaying.
+async fn hold(
+    finish: &mut Finish,
+    payload: &mut UpstreamBody,
+    rewrite: &mut dyn BodyRewrite,
+    idle: Duration,
+) -> Held {
+    let ctx = &mut finish.ctx;
+    loop {
+        let next = tokio::time::timeout(idle, payload.next()).await;
+        let verdict = match next {
+            Ok(Some(Ok(chunk))) => {
+                for plugin in &finish.chain.plugins {
+                    plugin.body_filter(ctx, &chunk);
+                }
+                match rewrite.feed(ctx, &chunk) {
+                    Rewrite::Hold => continue,
+                    Rewrite::Release(body) => {
+                        return Held::Release { body, ended: false };
+                    }
+                    Rewrite::Pass(body) => return Held::Pass(body),
+                    other => other,
+                }
+            }
+            Ok(None) => rewrite.end(ctx),
+            Ok(Some(Err(e))) => {
+                tracing::warn!(error = %e, "upstream body failed while held");
+                ctx.failure = Some("transport_error");
+                let e = ProxyError::UpstreamInvalid(e.to_string());
+                return Held::Replace(e.response(&ctx.request_id));
+            }
+            Err(_) => {
+                tracing::warn!(
+                    idle_ms = idle.as_millis() as u64,
+                    "upstream read timed out while held"
+                );
+                ctx.failure = Some("transport_error");
+                let e = ProxyError::UpstreamTimeout("body read".into());
+                return Held::Replace(e.response(&ctx.request_id));
+            }
+        };
+        return match verdict {
+            Rewrite::Release(body) | Rewrite::Pass(body) => Held::Release { body, ended: true },
+            Rewrite::Replace(response) => Held::Replace(response),
+            // The body ended: nothing more will come to hold for.
+            Rewrite::Hold => Held::Release {
+                body: Bytes::new(),
+                ended: true,
+            },
+        };
+    }
+}
+
+/// A response the gateway made itself: recorded like any other, then logged.
+pub fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
+    finish.ctx.status = response.status().as_u16();
+    finish.ctx.response_headers = response.headers().clone();
+    if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body())
+    {
+        finish.ctx.response_size = n;
+    }
+    finish.log();
+    response
 }
 
 fn latency_headers(builder: &mut HttpResponseBuilder, ctx: &Ctx) {
@@ -104,6 +210,10 @@ fn latency_headers(builder: &mut HttpResponseBuilder, ctx: &Ctx) {
 /// how HTTP/1.1 tells a client the body is incomplete).
 struct Relay {
     inner: UpstreamBody,
+    /// Bytes a rewrite released, sent before the rest of the upstream body.
+    first: Option<Bytes>,
+    /// A rewrite that sees every chunk (`Rewrite::Pass`): what it answers is what is sent.
+    rewrite: Option<Box<dyn BodyRewrite>>,
     idle: Duration,
     timer: Pin<Box<Sleep>>,
     finish: Option<Finish>,
@@ -126,17 +236,65 @@ impl Stream for Relay {
         if this.finish.is_none() {
             return Poll::Ready(None);
         }
-        match Pin::new(&mut this.inner).poll_next(cx) {
+        if let Some(first) = this.first.take() {
+            if !first.is_empty() {
+                return Poll::Ready(Some(Ok(first)));
+            }
+        }
+        loop {
+            let polled = Pin::new(&mut this.inner).poll_next(cx);
+            if let Some(ready) = this.step(polled, cx) {
+                return ready;
+            }
+        }
+    }
+}
+
+impl Relay {
+    /// One upstream poll; `None` when a rewrite swallowed the chunk and the next must be read.
+    fn step(
+        &mut self,
+        polled: Poll<Option<Result<Bytes, actix_web::error::PayloadError>>>,
+        cx: &mut Context<'_>,
+    ) -> Option<Poll<Option<Result<Bytes, actix_web::Error>>>> {
+        let this = self;
+        Some(match polled {
             Poll::Ready(Some(Ok(chunk))) => {
                 let deadline = tokio::time::Instant::now() + this.idle;
                 this.timer.as_mut().reset(deadline);
-                if let Some(finish) = this.finish.as_mut() {
-                    finish.ctx.response_size += chunk.len() as u64;
-                    for plugin in &finish.chain.plugins {
-                        plugin.body_filter(&mut finish.ctx, &chunk);
-                    }
+                let Some(finish) = this.finish.as_mut() else {
+                    return Some(Poll::Ready(None));
+                };
+                for plugin in &finish.chain.plugins {
+                    plugin.body_filter(&mut finish.ctx, &chunk);
                 }
-                Poll::Ready(Some(Ok(chunk)))
+                let out = match this.rewrite.as_mut() {
+                    None => chunk,
+                    Some(rewrite) => match rewrite.feed(&mut finish.ctx, &chunk) {
+                        Rewrite::Pass(out) => out,
+                        Rewrite::Release(out) => {
+                            this.rewrite = None;
+                            out
+                        }
+                        Rewrite::Hold => Bytes::new(),
+                        Rewrite::Replace(_) => {
+                            // Too late to answer otherwise: the stream is cut, never relayed
+                            // unfiltered.
+                            tracing::warn!("response stream cut: its rewrite refused it");
+                            this.end(Some("transport_error"));
+                            return Some(Poll::Ready(Some(Err(
+                                actix_web::error::ErrorBadGateway("response refused"),
+                            ))));
+                        }
+                    },
+                };
+                if out.is_empty() {
+                    return None;
+                }
+                if let Some(finish) = this.finish.as_mut() {
+                    finish.ctx.response_size += out.len() as u64;
+                }
+                Poll::Ready(Some(Ok(out)))
             }
             Poll::Ready(Some(Err(e))) => {
                 tracing::warn!(error = %e, "upstream body failed mid-response");
@@ -144,6 +302,19 @@ impl Stream for Relay {
                 Poll::Ready(Some(Err(actix_web::error::ErrorBadGateway(e))))
             }
             Poll::Ready(None) => {
+                if let (Some(mut rewrite), Some(finish)) =
+                    (this.rewrite.take(), this.finish.as_mut())
+                {
+                    if let Rewrite::Release(tail) | Rewrite::Pass(tail) =
+                        rewrite.end(&mut finish.ctx)
+                    {
+                        if !tail.is_empty() {
+                            finish.ctx.response_size += tail.len() as u64;
+                            this.inner = actix_web::dev::Payload::None;
+                            return Some(Poll::Ready(Some(Ok(tail))));
+                        }
+                    }
+                }
                 this.end(None);
                 Poll::Ready(None)
             }
@@ -160,7 +331,7 @@ impl Stream for Relay {
                 }
                 Poll::Pending => Poll::Pending,
             },
-        }
+        })
     }
 }
 

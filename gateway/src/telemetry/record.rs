@@ -144,5 +144,57 @@ pub fn build(ctx: &Ctx, facts: &RequestFacts) -> Map<String, Value> {
     if let Some(failure) = ctx.failure {
         map.insert("failure".into(), Value::from(failure));
     }
+    if let Some(names) = &ctx.secret_names {
+        redact(map, names);
+    }
     std::mem::take(map)
+}
+
+/// Hides the values of credential headers and query arguments (key-auth's `key_names`)
+/// wherever the record shows them: request headers, query string, URI, URL, upstream URI.
+fn redact(record: &mut Map<String, Value>, names: &[String]) {
+    if let Some(Value::Object(request)) = record.get_mut("request") {
+        if let Some(Value::Object(headers)) = request.get_mut("headers") {
+            for name in names {
+                if let Some(value) = headers.get_mut(&name.to_ascii_lowercase()) {
+                    *value = match value {
+                        Value::Array(values) => {
+                            Value::Array(vec![Value::from("REDACTED"); values.len()])
+                        }
+                        _ => Value::from("REDACTED"),
+                    };
+                }
+            }
+        }
+        if let Some(Value::Object(query)) = request.get_mut("querystring") {
+            for name in names {
+                if let Some(value) = query.get_mut(name.as_str()) {
+                    *value = Value::from("REDACTED");
+                }
+            }
+        }
+        for field in ["uri", "url"] {
+            if let Some(Value::String(text)) = request.get_mut(field) {
+                *text = redact_query(text, names);
+            }
+        }
+    }
+    if let Some(Value::String(text)) = record.get_mut("upstream_uri") {
+        *text = redact_query(text, names);
+    }
+}
+
+/// `text` with the values of the named query arguments replaced.
+fn redact_query(text: &str, names: &[String]) -> String {
+    let Some((path, query)) = text.split_once('?') else {
+        return text.to_string();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if names.iter().any(|n| n == k) => format!("{k}=REDACTED"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
 }

@@ -2,14 +2,12 @@
 //! audit records and the ACL metric, and the bypass attempts — each proving the upstream never
 //! received the denied call.
 
-use std::time::Duration;
-
 use mock_marketplace::Options;
 use serde_json::{json, Value};
 
-use crate::common::{eventually, Harness};
+use crate::common::Harness;
 
-const TOOLS: [&str; 5] = [
+pub const TOOLS: [&str; 5] = [
     "list_users",
     "get_user",
     "list_orders",
@@ -18,7 +16,7 @@ const TOOLS: [&str; 5] = [
 ];
 
 /// The documents' visibility table: which tools each consumer may call.
-fn allowed(consumer: &str, tool: &str) -> bool {
+pub fn allowed(consumer: &str, tool: &str) -> bool {
     match consumer {
         "alice" => true,
         "bob" => !matches!(tool, "list_users" | "search_orders"),
@@ -27,7 +25,7 @@ fn allowed(consumer: &str, tool: &str) -> bool {
     }
 }
 
-fn example(file: &str, extra: &str) -> String {
+pub fn example(file: &str, extra: &str) -> String {
     let path = format!("{}/../config/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     let text = text.replace("http://127.0.0.1:3000", "http://{mock}");
@@ -38,13 +36,13 @@ fn example(file: &str, extra: &str) -> String {
     format!("{text}{extra}")
 }
 
-const LOGS: &str = "  - name: file-log\n    config:\n      path: {dir}/acl.log\n  - name: prometheus\n    config:\n      ai_metrics: true\n";
+pub const LOGS: &str = "  - name: file-log\n    config:\n      path: {dir}/acl.log\n  - name: prometheus\n    config:\n      ai_metrics: true\n";
 
 fn call(id: Value, tool: &str) -> String {
     json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":tool,"arguments":{"id":"a1b2c3d4","userId":"a1b2c3d4","q":"oil"}}}).to_string()
 }
 
-async fn post(
+pub async fn post(
     h: &Harness,
     key: Option<&str>,
     body: &str,
@@ -148,16 +146,7 @@ async fn audits_and_metric() {
     let h = Harness::start(Options::default(), &yaml).await;
     post(&h, Some("alice-key"), &call(json!(1), "search_orders"), &[]).await;
     post(&h, Some("bob-key"), &call(json!(2), "search_orders"), &[]).await;
-    let path = h.dir_path("acl.log");
-    let records: Vec<Value> = eventually(Duration::from_secs(5), || async {
-        let text = std::fs::read_to_string(&path).ok()?;
-        let v: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (v.len() >= 2).then_some(v)
-    })
-    .await;
+    let records = h.log_records("acl.log", 2).await;
     let audits: Vec<Value> = records
         .iter()
         .map(|r| r["ai"]["mcp"]["audit"][0].clone())

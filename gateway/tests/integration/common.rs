@@ -71,6 +71,20 @@ impl Harness {
         self.dir.path().join(name)
     }
 
+    /// The JSON log records in `file` (in the temporary directory), once there are `n`.
+    pub async fn log_records(&self, file: &str, n: usize) -> Vec<serde_json::Value> {
+        let path = self.dir_path(file);
+        eventually(Duration::from_secs(5), || async {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let records: Vec<serde_json::Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            (records.len() >= n).then_some(records)
+        })
+        .await
+    }
+
     /// Replaces the declarative file (placeholders as in `start`).
     pub fn rewrite_config(&self, yaml: &str) {
         let text = yaml

@@ -143,3 +143,58 @@ services:
         200
     );
 }
+
+#[tokio::test]
+async fn keys_never_reach_the_log_under_any_key_name() {
+    let plugins = format!(
+        "{CONSUMERS}plugins:\n  - name: key-auth\n    config:\n      key_names: [x-team-key, token]\n  - name: file-log\n    config:\n      path: {{dir}}/keys.log\n"
+    );
+    let h = Harness::marketplace(Options::default(), &plugins).await;
+    let by_header = h
+        .http
+        .get(h.url("/marketplace/users?x=1"))
+        .header("X-Team-Key", "alice-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_header.status(), 200);
+    let by_query = h
+        .http
+        .get(h.url("/marketplace/users?token=eason-key&x=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_query.status(), 200);
+    let wrong = h
+        .http
+        .get(h.url("/marketplace/users?token=not-a-key"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let path = h.dir_path("keys.log");
+    let text = crate::common::eventually(std::time::Duration::from_secs(5), || async {
+        let text = std::fs::read_to_string(&path).ok()?;
+        (text.lines().count() >= 3).then_some(text)
+    })
+    .await;
+    for secret in ["alice-key", "eason-key", "not-a-key"] {
+        assert!(!text.contains(secret), "{secret} logged:\n{text}");
+    }
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records[0]["request"]["headers"]["x-team-key"], "REDACTED");
+    assert_eq!(records[0]["request"]["querystring"]["x"], "1");
+    assert_eq!(records[1]["request"]["querystring"]["token"], "REDACTED");
+    assert_eq!(
+        records[1]["request"]["uri"],
+        "/marketplace/users?token=REDACTED&x=2"
+    );
+    assert_eq!(records[1]["upstream_uri"], "/users?token=REDACTED&x=2");
+    assert!(records[1]["request"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/marketplace/users?token=REDACTED&x=2"));
+}

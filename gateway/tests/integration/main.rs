@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod acl;
+mod acl_list;
 mod cli;
 mod common;
 mod config_faults;

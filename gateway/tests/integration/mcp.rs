@@ -9,7 +9,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientLifecycleMode, ClientServiceExt, ServiceExt};
 use serde_json::{json, Value};
 
-use crate::common::{eventually, Harness};
+use crate::common::Harness;
 
 const OBSERVED: &str = r#"plugins:
   - name: ai-mcp-proxy
@@ -39,16 +39,7 @@ async fn post(h: &Harness, body: &str) -> reqwest::Response {
 
 /// The log records written so far, once there are `n`.
 async fn records(h: &Harness, n: usize) -> Vec<Value> {
-    let path = h.dir_path("mcp.log");
-    eventually(Duration::from_secs(5), || async {
-        let text = std::fs::read_to_string(&path).ok()?;
-        let lines: Vec<Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (lines.len() >= n).then_some(lines)
-    })
-    .await
+    h.log_records("mcp.log", n).await
 }
 
 async fn exercise_with(url: String, lifecycle: Option<ClientLifecycleMode>) -> Vec<Value> {

@@ -19,7 +19,7 @@ pub fn dispatch(request: &Request, era: Era, options: &Options) -> Result<Value,
         "initialize" => initialize(&request.params),
         "server/discover" => Ok(discover()),
         "ping" => Ok(json!({})),
-        "tools/list" => Ok(list_tools(era)),
+        "tools/list" => list_tools(&request.params, era, options),
         "tools/call" => call_tool(&request.params, era, options),
         other => Err(method_not_found(other, era)),
     }
@@ -66,14 +66,34 @@ fn discover() -> Value {
 
 /// 2026-07-28 results carry `resultType`; listings also carry cache hints. Zero TTL and private
 /// scope: a gateway may filter the list per consumer, so nobody should share or keep it.
-fn list_tools(era: Era) -> Value {
-    let mut result = json!({"tools": tools::list()});
+/// The five tools, or one page of them with `tools_page_size` (the cursor is the offset).
+fn list_tools(params: &Value, era: Era, options: &Options) -> Result<Value, RpcError> {
+    let all = tools::list();
+    let mut result = match options.tools_page_size {
+        None => json!({ "tools": all }),
+        Some(size) => {
+            let start = match params.get("cursor") {
+                None | Some(Value::Null) => 0,
+                Some(c) => c
+                    .as_str()
+                    .and_then(|c| c.parse::<usize>().ok())
+                    .filter(|&n| n < all.len())
+                    .ok_or_else(|| RpcError::invalid_params("tools/list: unknown cursor"))?,
+            };
+            let end = (start + size.max(1)).min(all.len());
+            let mut page = json!({ "tools": all[start..end] });
+            if end < all.len() {
+                page["nextCursor"] = json!(end.to_string());
+            }
+            page
+        }
+    };
     if era == Era::Modern {
         result["resultType"] = json!("complete");
         result["ttlMs"] = json!(0);
         result["cacheScope"] = json!("private");
     }
-    result
+    Ok(result)
 }
 
 fn call_tool(params: &Value, era: Era, options: &Options) -> Result<Value, RpcError> {

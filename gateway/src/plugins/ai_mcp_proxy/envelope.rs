@@ -34,6 +34,7 @@ pub use methods::{
 };
 pub use response::{inspect_response, MessageInfo, ResponseInfo};
 pub use rpc_id::RpcId;
+pub(crate) use scan::scan_object_text;
 
 /// What a request body is.
 #[derive(Debug, Clone, PartialEq, Eq)]

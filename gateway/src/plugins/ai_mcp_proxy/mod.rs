@@ -3,12 +3,16 @@
 //!
 //! - `access`: JSON POST bodies are read up to `max_request_body_size` and classified
 //!   (`envelope`); refusals answer at once; the original bytes go upstream.
-//! - `header_filter`/`body_filter`: the response is followed as it streams (`observe`, `sse`).
+//! - `header_filter`/`body_filter`: the response is followed as it streams (`observe`, `sse`);
+//!   a `tools/list` under an ACL is held and filtered before the client sees it (`list`,
+//!   `filter`).
 //! - `log`: the `ai.mcp` section and the metric facts (`record`).
 
 pub mod access;
 pub mod acl;
 pub mod envelope;
+pub mod filter;
+pub mod list;
 pub mod observe;
 pub mod record;
 pub mod schema;
@@ -21,9 +25,11 @@ use actix_web::HttpResponse;
 use bytes::Bytes;
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use self::access::Parsed;
-use self::observe::Observation;
+use self::list::{Form, ListFilter};
+use self::observe::{Follow, Observation};
 use self::record::{Ending, ToolNames};
 use self::schema::AiMcpProxyConfig;
 use super::context::{Ctx, ProxyRequest};
@@ -35,14 +41,20 @@ pub use self::record::McpStats;
 pub struct AiMcpProxy {
     config: AiMcpProxyConfig,
     names: Arc<ToolNames>,
+    decisions: acl::Cache,
 }
 
 impl AiMcpProxy {
-    pub fn new(config: &Value) -> Result<Self, ConfigError> {
+    /// `consumers`: the ids of the configuration's consumers (one decision table each).
+    pub fn new(
+        config: &Value,
+        consumers: impl IntoIterator<Item = Uuid>,
+    ) -> Result<Self, ConfigError> {
         let config: AiMcpProxyConfig = super::schema::typed(config)?;
         Ok(AiMcpProxy {
             config,
             names: Arc::new(ToolNames::default()),
+            decisions: acl::Cache::new(consumers),
         })
     }
 
@@ -51,6 +63,9 @@ impl AiMcpProxy {
         ctx: &mut Ctx,
         req: &mut ProxyRequest,
     ) -> Result<(), HttpResponse> {
+        if req.http.method() == actix_web::http::Method::GET && self.has_acls() {
+            ctx.extensions.insert(EventStreamOpen);
+        }
         if !access::wants_body(req.http.method(), &req.headers) {
             return Ok(());
         }
@@ -89,18 +104,23 @@ impl AiMcpProxy {
         if !self.has_acls() {
             return Ok(());
         }
-        let subject = acl::Subject::of(ctx, &self.config);
+        if !envelopes.iter().any(|(e, _)| e.is_tools_call()) {
+            return Ok(());
+        }
+        let table = self.decisions.table(ctx, &self.config);
+        let subject = &table.subject;
         let mut audits = acl::Audits::default();
         let mut denial = None;
         for (env, _) in envelopes.iter().filter(|(e, _)| e.is_tools_call()) {
             let tool = env.tool_name.as_deref().unwrap_or_default();
-            let decision = acl::decide(&self.config, &subject, tool);
+            let decision = table.decide(tool);
             audits.decisions.push((
                 tool.to_string(),
+                "tools/call",
                 if decision.allowed { "allow" } else { "deny" },
             ));
             if self.config.logging.log_audits {
-                audits.records.push(acl::audit(&decision, &subject));
+                audits.records.push(acl::audit(&decision, subject));
             }
             if !decision.allowed && denial.is_none() {
                 denial = Some((decision, env.id.clone()));
@@ -119,6 +139,30 @@ impl AiMcpProxy {
         });
         Err(response)
     }
+}
+
+/// A GET on a route with ACLs: an event stream answered to it is filtered for listings.
+struct EventStreamOpen;
+
+/// The `tools/list` calls (any spelling the upstream may accept) whose answers must be filtered.
+fn list_targets(obs: &Observation) -> Vec<filter::Target> {
+    obs.calls
+        .iter()
+        .filter(|c| envelope::is_tools_list_like(&c.method))
+        .filter_map(|c| {
+            Some(filter::Target {
+                id: c.id.clone()?,
+                paged: has_cursor(&c.request),
+                answered: false,
+            })
+        })
+        .collect()
+}
+
+/// A `tools/list` request asking for a later page.
+fn has_cursor(request: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(request)
+        .is_ok_and(|v| v.pointer("/params/cursor").is_some_and(|c| !c.is_null()))
 }
 
 /// Answers a refusal, keeping what the log phase needs to record it.
@@ -160,12 +204,39 @@ impl Plugin for AiMcpProxy {
         let status = ctx.status;
         let content_type = header_text(&ctx.response_headers, "content-type");
         let session = header_text(&ctx.response_headers, "mcp-session-id");
-        if let Some(obs) = ctx.extensions.get_mut::<Observation>() {
-            obs.start_response(status, content_type.as_deref());
-            if obs.session_id.is_none() {
-                obs.session_id = session;
+        let Some(obs) = ctx.extensions.get_mut::<Observation>() else {
+            let stream = content_type
+                .as_deref()
+                .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/event-stream"));
+            if stream
+                && (200..300).contains(&status)
+                && ctx.extensions.contains::<EventStreamOpen>()
+            {
+                let table = self.decisions.table(ctx, &self.config);
+                let log_audits = self.config.logging.log_audits;
+                ctx.rewrite = Some(Box::new(ListFilter::every_listing(table, log_audits)));
             }
+            return;
+        };
+        obs.start_response(status, content_type.as_deref());
+        if obs.session_id.is_none() {
+            obs.session_id = session;
         }
+        let form = match obs.follow {
+            Follow::Json { .. } => Form::Json,
+            Follow::Sse { .. } => Form::EventStream,
+            Follow::Raw => return,
+        };
+        if !self.has_acls() {
+            return;
+        }
+        let targets = list_targets(obs);
+        if targets.is_empty() {
+            return;
+        }
+        let table = self.decisions.table(ctx, &self.config);
+        let log_audits = self.config.logging.log_audits;
+        ctx.rewrite = Some(Box::new(ListFilter::new(table, targets, log_audits, form)));
     }
 
     fn body_filter(&self, ctx: &mut Ctx, chunk: &Bytes) {
@@ -183,6 +254,10 @@ impl Plugin for AiMcpProxy {
             return;
         }
         let Some(mut obs) = ctx.extensions.remove::<Observation>() else {
+            if !audits.decisions.is_empty() {
+                // Listings filtered on a stream the client opened with GET.
+                self.finish_log(ctx, record, Map::new(), McpStats::default(), audits);
+            }
             return;
         };
         obs.finish();
@@ -218,7 +293,7 @@ impl AiMcpProxy {
         stats.acl = audits
             .decisions
             .into_iter()
-            .map(|(tool, action)| (self.names.label(route, &tool), action))
+            .map(|(tool, method, action)| (self.names.label(route, &tool), method, action))
             .collect();
         if self.config.logging.log_statistics || !stats.acl.is_empty() {
             ctx.extensions.insert(stats);

@@ -56,6 +56,8 @@ pub enum Follow {
 /// Everything the plugin learns about one request, kept in the request context.
 pub struct Observation {
     pub calls: Vec<Call>,
+    /// Answers the ACL replaced with a refusal: (call id, the refusal's message).
+    pub denied: Vec<(RpcId, String)>,
     pub session_id: Option<String>,
     pub follow: Follow,
     pub keep_payloads: bool,
@@ -66,6 +68,7 @@ impl Observation {
     pub fn new(calls: Vec<Call>, keep_payloads: bool) -> Self {
         Observation {
             calls,
+            denied: Vec::new(),
             session_id: None,
             follow: Follow::Raw,
             keep_payloads,

@@ -57,8 +57,8 @@ pub struct CallStat {
 pub struct McpStats {
     pub calls: Vec<CallStat>,
     pub events: Option<u64>,
-    /// ACL decisions: (tool, `allow`/`deny`).
-    pub acl: Vec<(String, &'static str)>,
+    /// ACL decisions: (tool label, method, `allow`/`deny`).
+    pub acl: Vec<(String, &'static str, &'static str)>,
 }
 
 /// Where the request stood when the log phase ran.
@@ -136,7 +136,16 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
     };
     let mut rpc = Vec::with_capacity(obs.calls.len());
     for call in &obs.calls {
-        let outcome = outcome(call, end);
+        let denied = call.id.as_ref().and_then(|id| {
+            obs.denied
+                .iter()
+                .find(|(d, _)| d == id)
+                .map(|(_, message)| message.as_str())
+        });
+        let outcome = match denied {
+            Some(_) => Outcome::Denied,
+            None => outcome(call, end),
+        };
         let is_call = envelope::is_tools_call_like(&call.method);
         let latency = call
             .answer
@@ -159,8 +168,14 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
                 entry.insert("tool_name".into(), Value::from(name.as_str()));
             }
         }
-        if let Some((_, message)) = call.answer.as_ref().and_then(|a| a.error.as_ref()) {
-            entry.insert("error".into(), Value::from(message.as_str()));
+        let error = denied.or_else(|| {
+            call.answer
+                .as_ref()
+                .and_then(|a| a.error.as_ref())
+                .map(|(_, m)| m.as_str())
+        });
+        if let Some(message) = error {
+            entry.insert("error".into(), Value::from(message));
         }
         entry.insert("outcome".into(), Value::from(outcome.as_str()));
         if let Some(f) = first_event_ms {
@@ -182,6 +197,7 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
         }
         rpc.push(Value::Object(entry));
         let error_type = match &call.answer {
+            _ if denied.is_some() => Some(envelope::error_class(envelope::INVALID_PARAMS)),
             Some(a) => match &a.error {
                 Some((code, _)) => Some(envelope::error_class(*code)),
                 None if a.tool_error => Some(envelope::TOOL_ERROR),

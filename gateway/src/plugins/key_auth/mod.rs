@@ -3,6 +3,8 @@
 
 pub mod schema;
 
+use std::sync::Arc;
+
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -42,6 +44,8 @@ pub struct KeyAuth {
     settings: Settings,
     /// Key names as header names (those that are valid header names).
     headers: Vec<HeaderName>,
+    /// The key names, for log redaction.
+    secret_names: Arc<[String]>,
 }
 
 impl KeyAuth {
@@ -52,7 +56,12 @@ impl KeyAuth {
             .iter()
             .filter_map(|n| HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()).ok())
             .collect();
-        Ok(KeyAuth { settings, headers })
+        let secret_names = settings.key_names.clone().into();
+        Ok(KeyAuth {
+            settings,
+            headers,
+            secret_names,
+        })
     }
 
     /// The presented key and where it was found (`Ok(header)` / `Err(query name)`).
@@ -88,6 +97,7 @@ impl KeyAuth {
 
     #[allow(clippy::result_large_err)] // the early answer is built once per rejected request
     fn authenticate(&self, ctx: &mut Ctx, req: &mut ProxyRequest) -> Result<(), HttpResponse> {
+        ctx.secret_names = Some(self.secret_names.clone());
         let Some((key, found_in)) = self.find_key(req) else {
             return match self.anonymous(ctx) {
                 Some(()) => Ok(()),

@@ -109,11 +109,11 @@ fn ai_metrics(stats: &McpStats, service: &str, route: &str) {
             metrics::histogram!(names::AI_MCP_FIRST_EVENT, &labels).record(first);
         }
     }
-    for (tool, action) in &stats.acl {
+    for (tool, method, action) in &stats.acl {
         let labels = [
             ("service", service.to_string()),
             ("route", route.to_string()),
-            ("method", "tools/call".to_string()),
+            ("method", method.to_string()),
             ("workspace", "default".to_string()),
             ("tool_name", tool.clone()),
             ("primitive", "tool".to_string()),

@@ -22,7 +22,7 @@ const MAX_WANTED: usize = 6;
 
 /// The members of one object that were asked for.
 #[derive(Debug, Default)]
-pub(super) struct Scanned<'de> {
+pub(crate) struct Scanned<'de> {
     values: [Option<&'de RawValue>; MAX_WANTED],
     /// The first wanted member that appeared more than once.
     pub duplicate: Option<&'static str>,
@@ -36,7 +36,7 @@ impl<'de> Scanned<'de> {
 }
 
 /// Scans the object in `json` (which must start with `{`, as every caller has checked).
-pub(super) fn scan_object_text<'de>(
+pub(crate) fn scan_object_text<'de>(
     json: &'de str,
     wanted: &'static [&'static str],
 ) -> Result<Scanned<'de>, serde_json::Error> {
