@@ -119,17 +119,16 @@ fn serve(settings: Settings, mock: Option<SocketAddr>, banner: bool) -> ExitCode
             drain_ms = gateway.drain_timeout().as_millis() as u64,
             "shutting down: no new connections, draining in-flight requests"
         );
-        let handles = gateway.handles();
         tokio::select! {
-            _ = gateway.stop() => tracing::info!("shutdown complete"),
-            _ = shutdown_signal() => {
-                tracing::warn!("second signal: closing every connection now");
-                for h in handles {
-                    h.stop(false).await;
-                }
+            _ = gateway.stop() => {
+                tracing::info!("shutdown complete");
+                Ok(())
             }
+            // Leaving the system ends the process: every connection closes at once.
+            _ = shutdown_signal() => Err(anyhow::anyhow!(
+                "second signal: stopped before the drain finished; in-flight requests were cut"
+            )),
         }
-        Ok(())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

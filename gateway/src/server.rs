@@ -2,8 +2,10 @@
 //! inside an actix system; `spawn` gives tests and the quickstart a gateway on its own thread.
 //! `Gateway::stop` is the graceful shutdown: stop accepting, drain, flush the log records.
 
-pub mod in_flight;
-pub mod limits;
+mod conn;
+mod in_flight;
+mod limits;
+mod listener;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,10 +16,8 @@ use std::time::Duration;
 use actix::Addr;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::KeepAlive;
-use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use tracing_actix_web::TracingLogger;
 
 use self::in_flight::InFlight;
 use self::limits::ClientLimits;
@@ -25,8 +25,7 @@ use crate::actors::config::{initial_snapshot, ConfigActor, SnapshotCell};
 use crate::actors::telemetry::{Flush, TelemetryActor};
 use crate::admin::{self, AdminState};
 use crate::plugins::Deps;
-use crate::proxy::handler::{self, ProxyState};
-use crate::proxy::upstream::Upstreams;
+use crate::proxy::handler::ProxyState;
 use crate::settings::Settings;
 use crate::telemetry::sink::LogSender;
 
@@ -72,11 +71,6 @@ impl Gateway {
             .await
             .unwrap_or(false);
         flushed
-    }
-
-    /// The listeners' handles, to stop them at once (`stop(false)`) while a drain runs.
-    pub fn handles(&self) -> Vec<ServerHandle> {
-        self.servers.clone()
     }
 
     /// How long `stop` lets in-flight requests run.
@@ -131,40 +125,20 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
         snapshot: snapshot.clone(),
     });
     let in_flight = InFlight::default();
-    let tracked = in_flight.clone();
     let limits = Arc::new(ClientLimits {
         body_timeout: settings.client_body_timeout(),
         max_body: settings.client_max_body_size(),
     });
     let http = HttpTimeouts::of(settings);
+    let shared = listener::ProxyApp {
+        state: proxy_state,
+        limits,
+        in_flight: in_flight.clone(),
+    };
     let proxy_addrs = launch(
         settings.proxy_addrs(),
         "proxy",
-        Box::new(move |addrs| {
-            let server = HttpServer::new(move || {
-                let limits = limits.clone();
-                let tracked = tracked.clone();
-                App::new()
-                    .app_data(proxy_state.clone())
-                    .app_data(web::Data::new(Upstreams::default()))
-                    .wrap(from_fn(move |req, next| {
-                        limits::enforce(limits.clone(), req, next)
-                    }))
-                    .wrap(TracingLogger::default())
-                    .wrap(from_fn(move |req, next| {
-                        in_flight::track(tracked.clone(), req, next)
-                    }))
-                    .default_service(web::to(handler::handle))
-            })
-            .workers(workers)
-            .disable_signals()
-            .client_request_timeout(http.header)
-            .keep_alive(http.keep_alive())
-            .shutdown_timeout(http.drain_secs())
-            .bind(addrs)?;
-            let bound = server.addrs();
-            Ok((server.run(), bound))
-        }),
+        Box::new(move |addrs| listener::proxy(addrs, workers, http, shared)),
     )?;
     let admin_state = web::Data::new(AdminState {
         snapshot: snapshot.clone(),

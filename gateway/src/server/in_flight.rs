@@ -1,8 +1,11 @@
 //! Counts the proxy's requests from their arrival until their response body is gone (sent,
 //! failed or dropped). The handler's log phase runs when that body ends, so once the count is
 //! zero every record has been handed to the telemetry actor: the shutdown flushes after that.
+//! The same span marks the request's connection busy (`conn::ConnState`), which is how the
+//! connection knows when the next request head is due.
 
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,6 +15,8 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use bytes::Bytes;
+
+use super::conn::ConnState;
 
 /// The number of requests in flight on the proxy listener.
 #[derive(Debug, Clone, Default)]
@@ -34,17 +39,29 @@ impl InFlight {
         true
     }
 
-    fn enter(&self) -> Guard {
+    fn enter(&self, conn: Option<Rc<ConnState>>) -> Guard {
         self.0.fetch_add(1, Ordering::AcqRel);
-        Guard(self.0.clone())
+        if let Some(conn) = &conn {
+            conn.enter();
+        }
+        Guard {
+            count: self.0.clone(),
+            conn,
+        }
     }
 }
 
-struct Guard(Arc<AtomicUsize>);
+struct Guard {
+    count: Arc<AtomicUsize>,
+    conn: Option<Rc<ConnState>>,
+}
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        if let Some(conn) = &self.conn {
+            conn.leave();
+        }
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -54,7 +71,8 @@ pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<Tracked>, actix_web::Error> {
-    let guard = in_flight.enter();
+    let conn = req.conn_data::<Rc<ConnState>>().cloned();
+    let guard = in_flight.enter(conn);
     let res = next.call(req).await?;
     Ok(res.map_body(|_, body| Tracked {
         inner: body.boxed(),

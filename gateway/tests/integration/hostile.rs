@@ -103,6 +103,69 @@ async fn a_slowloris_head_is_answered_408_and_closed() {
     assert_eq!(status_of(&h, "/marketplace/users").await, 200);
 }
 
+/// Trickles header lines, one every 200 ms for at most `limit`; answers whether the gateway
+/// cut the connection (a write failed or it closed) and what it sent.
+async fn trickle(stream: &mut TcpStream, limit: Duration) -> (bool, String) {
+    let started = Instant::now();
+    let mut i = 0;
+    while started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if stream
+            .write_all(format!("X-Slow-{i}: y\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            break;
+        }
+        i += 1;
+    }
+    let (text, closed) = read_until_closed(stream, Duration::from_secs(2)).await;
+    (closed || started.elapsed() < limit, text)
+}
+
+#[tokio::test]
+async fn a_slowloris_head_on_a_kept_alive_connection_is_cut_too() {
+    // actix times only a connection's first head; the gateway times every one.
+    let h = start("hostile-slowkeep", |s| {
+        s.nginx_http_client_header_timeout = "1s".into();
+        s.nginx_http_keepalive_timeout = "30s".into();
+    })
+    .await;
+    let mut stream = TcpStream::connect(h.gateway.proxy).await.unwrap();
+    stream
+        .write_all(b"GET /marketplace/users HTTP/1.1\r\nHost: gw\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = vec![0u8; 64 * 1024];
+    let n = tokio::io::AsyncReadExt::read(&mut stream, &mut first)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    stream
+        .write_all(b"GET /marketplace/users HTTP/1.1\r\nHost: gw\r\n")
+        .await
+        .unwrap();
+    let (cut, text) = trickle(&mut stream, Duration::from_secs(15)).await;
+    assert!(
+        cut,
+        "a trickled second head held the connection for 15 s: {text:?}"
+    );
+    // A kept-alive connection that behaves is not disturbed by the head timeout.
+    let mut stream = TcpStream::connect(h.gateway.proxy).await.unwrap();
+    for _ in 0..3 {
+        stream
+            .write_all(b"GET /marketplace/users HTTP/1.1\r\nHost: gw\r\n\r\n")
+            .await
+            .unwrap();
+        let n = tokio::io::AsyncReadExt::read(&mut stream, &mut first)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    assert_eq!(status_of(&h, "/marketplace/users").await, 200);
+}
+
 #[tokio::test]
 async fn a_stalled_body_is_cut_by_the_body_timeout() {
     let h = start("hostile-slowbody", |s| {

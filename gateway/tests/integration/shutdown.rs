@@ -259,3 +259,34 @@ async fn the_drain_timeout_bounds_a_stream_that_would_not_end() {
     assert_eq!(records[0]["failure"], "client_abort", "{}", records[0]);
     assert_eq!(collected(&bodies).len(), 1, "http-log records at exit");
 }
+
+#[tokio::test]
+async fn a_second_signal_stops_at_once() {
+    let sse = mock_marketplace::spawn(Options {
+        sse: true,
+        progress: 200,
+        progress_interval: Duration::from_millis(250),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let (sink, _) = collector().await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = sse.addr().to_string();
+    let path = config(dir.path(), &addr, &addr, &sink.addr.to_string());
+    let mut gw = ChildGateway::start(&path, &[("KONG_NGINX_MAIN_WORKER_SHUTDOWN_TIMEOUT", "60s")]);
+    let http = reqwest::Client::new();
+    let mut stream = Box::pin(open_stream(&http, &gw).await);
+    stream.next().await.expect("a first event").unwrap();
+    gw.sigterm();
+    gw.wait_for_line(Duration::from_secs(10), |l| l.contains("shutting down"))
+        .expect("the drain starts");
+    // Still draining: the stream would go on for 50 s and the drain allows 60.
+    assert_eq!(gw.wait_exit(Duration::from_millis(500)).await, None);
+    gw.sigterm();
+    // Stopped at once, and the exit code says the drain did not finish.
+    let code = gw.wait_exit(Duration::from_secs(20)).await;
+    assert_eq!(code, Some(1), "exit code; log: {:?}", gw.log);
+    let (text, clean) = drain_stream(stream, String::new()).await;
+    assert!(!clean && !text.contains("\"result\""), "{text}");
+}

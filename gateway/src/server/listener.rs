@@ -1,0 +1,111 @@
+//! The proxy listener, assembled from actix's parts the way `HttpServer` assembles them, with
+//! one difference: each accepted socket is wrapped in `conn::Conn`, which bounds the head of
+//! every request on a kept-alive connection (actix bounds only the first). Everything else is
+//! actix's: workers, HTTP/1.1 parsing and its limits, keep-alive, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_http::HttpService;
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt as _};
+use actix_web::dev::{AppConfig, Server};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App};
+use tracing_actix_web::TracingLogger;
+
+use super::conn::{Conn, ConnState, HeadTimeouts};
+use super::in_flight::{self, InFlight};
+use super::limits::{self, ClientLimits};
+use super::HttpTimeouts;
+use crate::proxy::handler::{self, ProxyState};
+use crate::proxy::upstream::Upstreams;
+
+/// What every proxy worker shares.
+#[derive(Clone)]
+pub struct ProxyApp {
+    pub state: web::Data<ProxyState>,
+    pub limits: Arc<ClientLimits>,
+    pub in_flight: InFlight,
+}
+
+/// Binds `addrs` and builds the proxy server; answers it with the bound addresses.
+pub fn proxy(
+    addrs: &[SocketAddr],
+    workers: usize,
+    http: HttpTimeouts,
+    shared: ProxyApp,
+) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+    let mut builder = actix_server::Server::build()
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(http.drain_secs());
+    let shutdown = builder.graceful_shutdown_signal();
+    let timeouts = HeadTimeouts {
+        header: http.header,
+        keep_alive: http.keep_alive,
+    };
+    let mut bound = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        let listener = bind(*addr)?;
+        let local = listener.local_addr()?;
+        bound.push(local);
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        builder = builder.listen("proxy", listener, move || {
+            let shutdown = shutdown.clone();
+            let limits = shared.limits.clone();
+            let tracked = shared.in_flight.clone();
+            let app = App::new()
+                .app_data(shared.state.clone())
+                .app_data(web::Data::new(Upstreams::default()))
+                .wrap(from_fn(move |req, next| {
+                    limits::enforce(limits.clone(), req, next)
+                }))
+                .wrap(TracingLogger::default())
+                .wrap(from_fn(move |req, next| {
+                    in_flight::track(tracked.clone(), req, next)
+                }))
+                .default_service(web::to(handler::handle))
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.error_response());
+            let h1 = HttpService::build()
+                .keep_alive(http.keep_alive())
+                .client_request_timeout(http.header)
+                .local_addr(local)
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .on_connect_ext(|conn: &Conn, ext| {
+                    ext.insert::<Rc<ConnState>>(conn.state());
+                })
+                .h1(map_config(app, move |_| app_config(local)));
+            fn_service(move |io: actix_rt::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                std::future::ready(Ok((Conn::new(io, timeouts), peer)))
+            })
+            .and_then(h1)
+        })?;
+    }
+    Ok((builder.run(), bound))
+}
+
+/// The application's view of the listener (what `HttpServer` gives its apps): its address
+/// for `X-Forwarded-Port` and the host used when a request has none.
+fn app_config(local: SocketAddr) -> AppConfig {
+    // actix-web has no public constructor; this is the one its own servers and test servers
+    // use. Cargo.lock pins the version.
+    AppConfig::__priv_test_new(false, local.to_string(), local)
+}
+
+/// A listening socket with `SO_REUSEADDR` and actix's backlog, as `HttpServer::bind` makes.
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(2048)?.into_std()
+}
