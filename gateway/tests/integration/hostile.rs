@@ -194,9 +194,14 @@ async fn a_stalled_body_is_cut_by_the_body_timeout() {
                 Transfer-Encoding: chunked\r\n\r\n8\r\n{\"jsonrp\r\n";
     stream.write_all(head.as_bytes()).await.unwrap();
     let (text, _) = read_until_closed(&mut stream, Duration::from_secs(20)).await;
-    assert_eq!(status_line(&text), Some(400), "{text:?}");
-    assert!(text.contains("-32700"), "{text}");
-    assert!(text.contains("nginx_http_client_body_timeout"), "{text}");
+    assert_eq!(status_line(&text), Some(408), "{text:?}");
+    let body: Value = serde_json::from_str(body_of(&text)).expect("a JSON-RPC body");
+    assert_eq!(body["error"]["code"], -32600, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("nginx_http_client_body_timeout"),
+        "{message}"
+    );
     assert!(
         h.mock.requests().iter().all(|r| r.path != "/mcp"),
         "the cut MCP body never reached the upstream"

@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
 use super::envelope::{self, BatchItem, Classified, Envelope};
+use crate::error::{BodyFault, ProxyError};
 use crate::plugins::context::RequestBody;
 
 /// Why the request is answered by the gateway.
@@ -78,13 +79,21 @@ pub async fn read_body(body: &mut RequestBody, limit: u64) -> Result<Bytes, Refu
     let mut buf = BytesMut::with_capacity(length.unwrap_or(1024).min(limit.max(1024)) as usize);
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            let message = format!("Parse error: request body could not be read: {e}");
-            Refusal::new(
-                StatusCode::BAD_REQUEST,
-                None,
-                envelope::PARSE_ERROR,
-                message,
-            )
+            // A listener limit (body timeout, body size) keeps its own status and names itself.
+            match BodyFault::find(&e) {
+                Some(fault) => Refusal::new(
+                    ProxyError::ClientLimit(fault).status(),
+                    None,
+                    envelope::INVALID_REQUEST,
+                    format!("Request body could not be read: {fault}"),
+                ),
+                None => Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    envelope::PARSE_ERROR,
+                    format!("Parse error: request body could not be read: {e}"),
+                ),
+            }
         })?;
         if limit > 0 && (buf.len() + chunk.len()) as u64 > limit {
             return Err(too_large(None, limit));
