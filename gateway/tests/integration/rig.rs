@@ -320,8 +320,12 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// The soft limit on open files of this process, from `/proc/self/limits`.
+/// The soft limit on open files of this process (from `/proc/self/limits`), first raised to the
+/// hard limit: a fresh shell's soft limit is often 1024.
 pub fn open_files_limit() -> u64 {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("open-files limit not raised: {e}");
+    }
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
     limits
         .lines()
