@@ -57,20 +57,22 @@ pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
     for name in headers.keys() {
         let key = name.as_str();
         let secret = REDACTED.contains(&key);
-        let values: Vec<Value> = headers
-            .get_all(name)
-            .map(|v| {
-                if secret {
-                    Value::from("REDACTED")
-                } else {
-                    Value::from(String::from_utf8_lossy(v.as_bytes()).into_owned())
-                }
-            })
-            .collect();
-        let value = if values.len() == 1 {
-            values.into_iter().next().unwrap_or_default()
-        } else {
-            Value::Array(values)
+        let text = |v: &actix_web::http::header::HeaderValue| {
+            if secret {
+                Value::from("REDACTED")
+            } else {
+                Value::from(String::from_utf8_lossy(v.as_bytes()).into_owned())
+            }
+        };
+        let mut values = headers.get_all(name);
+        let first = values.next().map(text).unwrap_or_default();
+        let value = match values.next() {
+            None => first,
+            Some(second) => {
+                let mut all = vec![first, text(second)];
+                all.extend(values.map(text));
+                Value::Array(all)
+            }
         };
         out.insert(key.to_string(), value);
     }
