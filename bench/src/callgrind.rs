@@ -1,9 +1,11 @@
 //! Instructions per request, counted by callgrind over a fixed number of sequential requests.
 //! Unlike times, the count does not depend on what else the machine is doing, so it compares
-//! builds across runs and machines of the same architecture.
+//! builds across runs and machines of the same architecture. One gateway serves four routes to
+//! the same mock with more and more plugins, which shows what each one costs.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -14,9 +16,18 @@ use crate::load::Workload;
 use crate::servers::{Gateway, Layout, Upstreams, WorkDir};
 use crate::RunArgs;
 
+/// The routes, each with the plugins of the one before and one more.
+const STAGES: [(&str, &str); 4] = [
+    ("bare", "no plugin"),
+    ("mcp", "ai-mcp-proxy (log_statistics)"),
+    ("prom", "+ prometheus (ai_metrics)"),
+    ("full", "+ file-log (the benchmark's configuration)"),
+];
+
 #[derive(Debug, Serialize)]
 pub struct Instructions {
     pub workload: Workload,
+    pub stage: &'static str,
     pub requests: usize,
     /// Instructions executed by every thread of the gateway per request.
     pub per_request: f64,
@@ -43,43 +54,73 @@ pub async fn run(
         load_cpus: None,
         workers: 1,
     };
-    let gateway = Gateway::start(
+    let config = staged_config(upstreams.load_addr, &work.file("callgrind-file-log.jsonl"));
+    let gateway = Gateway::start_with(
         args,
         work,
         &layout,
-        upstreams,
         "gateway-callgrind",
+        &config,
         Some(&wrapper),
     )?;
     let pid = gateway.proc.pid();
     let client = http::client()?;
     let mut results = Vec::new();
     for workload in Workload::ALL {
-        let n = args.callgrind_requests;
-        requests(&client, &gateway, workload, 50).await?;
-        control(pid, "-z")?;
-        requests(&client, &gateway, workload, n).await?;
-        control(pid, "-d")?;
-        let total = latest_summary(&out)?;
-        let per_request = total as f64 / n as f64;
-        eprintln!(
-            "bench: callgrind {}: {:.0} instructions per request",
-            workload.label(),
-            per_request
-        );
-        results.push(Instructions {
-            workload,
-            requests: n,
-            per_request,
-        });
+        for (stage, label) in STAGES {
+            let n = args.callgrind_requests;
+            let prefix = format!("/{stage}");
+            requests(&client, &gateway, &prefix, workload, 50).await?;
+            control(pid, "-z")?;
+            requests(&client, &gateway, &prefix, workload, n).await?;
+            control(pid, "-d")?;
+            let per_request = latest_summary(&out)? as f64 / n as f64;
+            eprintln!(
+                "bench: callgrind {}, {label}: {per_request:.0} instructions per request",
+                workload.label(),
+            );
+            results.push(Instructions {
+                workload,
+                stage: label,
+                requests: n,
+                per_request,
+            });
+        }
     }
     gateway.proc.stop();
     Ok(Some(results))
 }
 
+/// One service (the load mock), four routes, plugins scoped to routes.
+fn staged_config(mock: SocketAddr, file_log: &Path) -> String {
+    let mut yaml = format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: marketplace\n    url: http://{mock}\n    routes:\n"
+    );
+    for (stage, _) in STAGES {
+        yaml += &format!("      - name: {stage}\n        paths:\n          - /{stage}\n");
+    }
+    yaml += "plugins:\n";
+    for route in ["mcp", "prom", "full"] {
+        yaml += &format!(
+            "  - name: ai-mcp-proxy\n    route: {route}\n    config:\n      mode: passthrough-listener\n      max_request_body_size: 1048576\n      logging:\n        log_statistics: true\n"
+        );
+    }
+    for route in ["prom", "full"] {
+        yaml += &format!(
+            "  - name: prometheus\n    route: {route}\n    config:\n      ai_metrics: true\n      status_code_metrics: true\n      latency_metrics: true\n"
+        );
+    }
+    yaml += &format!(
+        "  - name: file-log\n    route: full\n    config:\n      path: {}\n",
+        file_log.display()
+    );
+    yaml
+}
+
 async fn requests(
     client: &reqwest::Client,
     gateway: &Gateway,
+    prefix: &str,
     workload: Workload,
     n: usize,
 ) -> anyhow::Result<()> {
@@ -87,11 +128,11 @@ async fn requests(
         let request = match workload {
             Workload::ToolsCall => http::tools_call(
                 client,
-                &gateway.url("/marketplace/mcp"),
+                &gateway.url(&format!("{prefix}{}", http::MCP_PATH)),
                 "get_user",
                 http::load_call_body(),
             ),
-            Workload::RestGet => client.get(gateway.url("/marketplace/users")),
+            Workload::RestGet => client.get(gateway.url(&format!("{prefix}{}", http::REST_PATH))),
         };
         let response = request.timeout(Duration::from_secs(30)).send().await?;
         if !response.status().is_success() {
@@ -106,7 +147,8 @@ fn control(pid: u32, flag: &str) -> anyhow::Result<()> {
     let status = Command::new("callgrind_control")
         .arg(flag)
         .arg(pid.to_string())
-        .stdout(std::process::Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .context("running callgrind_control")?;
     if !status.success() {

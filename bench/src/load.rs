@@ -117,7 +117,7 @@ pub async fn run(
     layout: &Layout,
     upstreams: &Upstreams,
 ) -> anyhow::Result<LoadResults> {
-    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-load", None)?;
+    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-load")?;
     let nginx = Nginx::start(args, work, layout, upstreams.load_addr)?;
     let gateway_pids = gateway.pids();
     let servers = [

@@ -41,7 +41,7 @@ pub async fn run(
     layout: &Layout,
     upstreams: &Upstreams,
 ) -> anyhow::Result<MemoryResults> {
-    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-idle", None)?;
+    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-idle")?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let pids = gateway.pids();
     let idle_rss_kib = pids.rss_kib()?;
@@ -64,7 +64,7 @@ pub async fn run(
     gateway.proc.stop();
 
     let sequential = 100;
-    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-upload", None)?;
+    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-upload")?;
     let url = gateway.url("/large/mcp");
     warm_up(&client, &url).await?;
     transfers.push(

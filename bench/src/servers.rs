@@ -321,21 +321,30 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts `gateway` on fresh ports with the run's configuration; `wrapper` runs it under
-    /// another program (valgrind).
+    /// Starts `gateway` on fresh ports with the run's configuration.
     pub fn start(
         args: &RunArgs,
         work: &WorkDir,
         layout: &Layout,
         upstreams: &Upstreams,
         name: &str,
+    ) -> anyhow::Result<Gateway> {
+        let config = upstreams.kong_yaml(&work.file(&format!("{name}-file-log.jsonl")));
+        Gateway::start_with(args, work, layout, name, &config, None)
+    }
+
+    /// Starts `gateway` on fresh ports with `config` (a decK file); `wrapper` runs it under
+    /// another program (valgrind). The log level is the default whatever the environment says.
+    pub fn start_with(
+        args: &RunArgs,
+        work: &WorkDir,
+        layout: &Layout,
+        name: &str,
+        config: &str,
         wrapper: Option<&[&str]>,
     ) -> anyhow::Result<Gateway> {
         let yaml = work.file(&format!("{name}.yaml"));
-        std::fs::write(
-            &yaml,
-            upstreams.kong_yaml(&work.file(&format!("{name}-file-log.jsonl"))),
-        )?;
+        std::fs::write(&yaml, config)?;
         let port = free_port()?;
         let admin = free_port()?;
         let mut command = match wrapper {
@@ -348,6 +357,7 @@ impl Gateway {
         };
         command
             .env_remove("RUST_LOG")
+            .env("KONG_LOG_LEVEL", "notice")
             .env("KONG_DECLARATIVE_CONFIG", &yaml)
             .env("KONG_PROXY_LISTEN", format!("127.0.0.1:{port}"))
             .env("KONG_ADMIN_LISTEN", format!("127.0.0.1:{admin}"))

@@ -51,7 +51,7 @@ pub async fn run(
     layout: &Layout,
     upstreams: &Upstreams,
 ) -> anyhow::Result<StreamResults> {
-    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-ttfe", None)?;
+    let gateway = Gateway::start(args, work, layout, upstreams, "gateway-ttfe")?;
     let ttfe = ttfe(
         args.ttfe_runs,
         &format!("{}/mcp", upstreams.sse.url()),
@@ -66,7 +66,7 @@ pub async fn run(
 
     let mut open = Vec::new();
     for kind in [StreamKind::LegacyGet, StreamKind::ProgressPost] {
-        let gateway = Gateway::start(args, work, layout, upstreams, kind.name(), None)?;
+        let gateway = Gateway::start(args, work, layout, upstreams, kind.name())?;
         let result = hold_streams(&gateway, kind, args.streams).await;
         gateway.proc.stop();
         let result = result.with_context(|| format!("{} streams", kind.label()))?;
