@@ -63,6 +63,8 @@ fn run(
         let config = app_config(&state);
         let server = HttpServer::new(move || App::new().configure(config.clone()))
             .workers(1)
+            // SSE events go out as written (no Nagle wait for the previous one's ACK).
+            .tcp_nodelay(true)
             .disable_signals()
             .shutdown_timeout(1)
             .listen(listener);
