@@ -82,6 +82,9 @@ pub fn proxy(
                 })
                 .h1(map_config(app, move |_| app_config(local)));
             fn_service(move |io: actix_rt::net::TcpStream| {
+                // Events are relayed one write each: without TCP_NODELAY an event written while
+                // the previous one is unacknowledged waits for the client's delayed ACK (~40 ms).
+                let _ = io.set_nodelay(true);
                 let peer = io.peer_addr().ok();
                 std::future::ready(Ok((Conn::new(io, timeouts), peer)))
             })

@@ -89,3 +89,55 @@ async fn client_disconnect_aborts_the_upstream_and_is_logged() {
     assert_eq!(record["failure"], "client_abort");
     assert_eq!(record["response"]["status"], 200);
 }
+
+/// Events relayed one write each must not wait for the client's delayed ACK of the previous one
+/// (Nagle): on a kept-alive connection the gap between two events is the upstream's (10 ms), not
+/// ~40 ms. One plain socket, several calls; the smallest gap of the calls after the first is
+/// compared, so one slow scheduling cannot fail it.
+#[tokio::test]
+async fn events_on_a_kept_alive_connection_are_not_held_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let options = Options {
+        sse: true,
+        progress: 2,
+        // Shorter than a delayed ACK, so a held event would show.
+        progress_interval: Duration::from_millis(10),
+        ..Options::default()
+    };
+    let h = Harness::marketplace(options, "").await;
+    let addr = h.url("").trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut gaps = Vec::new();
+    for id in 1..=4 {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"list_users","arguments":{{}}}}}}"#
+        );
+        let request = format!(
+            "POST /marketplace/mcp HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut seen = Vec::new();
+        let mut arrivals = Vec::new();
+        let mut buf = [0u8; 65536];
+        while !seen.ends_with(b"0\r\n\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf))
+                .await
+                .expect("the stream goes on")
+                .unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+            let events = seen.windows(2).filter(|w| w == b"\n\n").count();
+            while arrivals.len() < events {
+                arrivals.push(Instant::now());
+            }
+        }
+        assert!(arrivals.len() >= 2, "{}", String::from_utf8_lossy(&seen));
+        gaps.push(arrivals[1] - arrivals[0]);
+    }
+    // The first call runs while a fresh connection still acknowledges at once: not counted.
+    let smallest = gaps[1..].iter().min().copied().unwrap();
+    assert!(smallest < Duration::from_millis(30), "{gaps:?}");
+}
