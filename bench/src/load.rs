@@ -2,6 +2,7 @@
 //! through nginx, for each workload and connection count. The three targets of one point run
 //! back to back so that they share the machine's conditions.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -71,6 +72,9 @@ pub struct Point {
     pub errors: u64,
     /// CPU (user + system) of the proxy's processes per request, µs (none for direct).
     pub proxy_cpu_us: Option<f64>,
+    /// Of the gateway's CPU per request: what its busiest thread (the proxy worker) did not
+    /// spend, µs: the telemetry actor writing log lines, mostly.
+    pub gateway_other_threads_cpu_us: Option<f64>,
     /// CPU of the mock per request, µs.
     pub mock_cpu_us: f64,
     /// Peak resident set of the proxy's processes during the point, KiB.
@@ -154,6 +158,10 @@ pub async fn run(
                     layout.place(pids, connections)?;
                 }
                 wrk(args, layout, script, &url, connections, args.warmup)?;
+                let threads_before = match server.target {
+                    Target::Gateway => Some(procs::thread_ticks(gateway_pids.0[0])?),
+                    _ => None,
+                };
                 let proxy_before = server.pids.map(|p| p.cpu_ticks()).transpose()?;
                 let mock_before = mock.cpu_ticks()?;
                 if let Some(p) = server.pids {
@@ -162,6 +170,13 @@ pub async fn run(
                 mock.reset_peak()?;
                 let summary = wrk(args, layout, script, &url, connections, args.duration)?;
                 let proxy_after = server.pids.map(|p| p.cpu_ticks()).transpose()?;
+                let others = match threads_before {
+                    Some(before) => Some(others_than_busiest(
+                        &before,
+                        &procs::thread_ticks(gateway_pids.0[0])?,
+                    )),
+                    None => None,
+                };
                 let mock_after = mock.cpu_ticks()?;
                 let per_request = |ticks_used: u64| {
                     ticks_used as f64 / ticks * 1e6 / summary.requests.max(1) as f64
@@ -182,6 +197,7 @@ pub async fn run(
                     proxy_cpu_us: proxy_before
                         .zip(proxy_after)
                         .map(|(b, a)| per_request(a - b)),
+                    gateway_other_threads_cpu_us: others.map(per_request),
                     mock_cpu_us: per_request(mock_after - mock_before),
                     proxy_peak_kib: server.pids.map(|p| p.peak_rss_kib()).transpose()?,
                     mock_peak_kib: mock.peak_rss_kib()?,
@@ -208,6 +224,15 @@ pub async fn run(
         duration_s: args.duration,
         warmup_s: args.warmup,
     })
+}
+
+/// Ticks used by every thread but the busiest one between two samples.
+fn others_than_busiest(before: &HashMap<u32, u64>, after: &HashMap<u32, u64>) -> u64 {
+    let used: Vec<u64> = after
+        .iter()
+        .map(|(tid, t)| t.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .collect();
+    used.iter().sum::<u64>() - used.iter().max().copied().unwrap_or(0)
 }
 
 /// Every target answers both workloads correctly before anything is measured.

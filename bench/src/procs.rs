@@ -100,6 +100,34 @@ impl Pids {
     }
 }
 
+/// utime + stime of each thread of a process, in clock ticks, by thread id.
+pub fn thread_ticks(pid: u32) -> anyhow::Result<std::collections::HashMap<u32, u64>> {
+    let mut out = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Some(tid) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let path = format!("/proc/{pid}/task/{tid}/stat");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        out.insert(tid, ticks(11) + ticks(12));
+    }
+    Ok(out)
+}
+
 /// utime + stime of a process (all its threads), in clock ticks.
 pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let fields = stat_fields(pid)?;
