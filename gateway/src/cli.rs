@@ -132,7 +132,13 @@ fn serve(settings: Settings, mock: Option<SocketAddr>, banner: bool) -> ExitCode
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&format!("{e:#}")),
+        Err(e) => {
+            let code = fail(&format!("{e:#}"));
+            // A start that failed half way (a port already taken) leaves actors whose teardown
+            // needs the runtime being dropped; the process ends here, so skip the teardown.
+            std::mem::forget(system);
+            code
+        }
     }
 }
 

@@ -66,3 +66,20 @@ fn refuses_to_start_on_a_bad_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+#[test]
+fn a_taken_port_is_a_clean_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let file = format!("{}/../config/kong.yaml", env!("CARGO_MANIFEST_DIR"));
+    let out = gateway()
+        .env("KONG_PROXY_LISTEN", &addr)
+        .env("KONG_ADMIN_LISTEN", "127.0.0.1:0")
+        .env("KONG_DECLARATIVE_CONFIG", &file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&addr), "the address is named: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
