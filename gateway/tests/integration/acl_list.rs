@@ -14,10 +14,11 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ServiceExt;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use crate::acl::{allowed, example, post, LOGS, TOOLS};
 use crate::common::{eventually, Harness};
+use crate::rig::{read_request, FakeUpstream};
 
 fn list(id: Value) -> String {
     json!({"jsonrpc":"2.0","id":id,"method":"tools/list","params":{}}).to_string()
@@ -247,34 +248,25 @@ async fn pages_are_filtered_one_by_one() {
 
 /// An upstream that answers every request with the bytes the test put in `reply`.
 struct Canned {
-    addr: std::net::SocketAddr,
+    fake: FakeUpstream,
     reply: Arc<Mutex<Vec<u8>>>,
-    seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl Canned {
     async fn start() -> Canned {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let reply = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let (r, s) = (reply.clone(), seen.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut conn, _)) = listener.accept().await else {
-                    return;
-                };
-                let (r, s) = (r.clone(), s.clone());
-                tokio::spawn(async move {
-                    let request = read_request(&mut conn).await;
-                    s.lock().unwrap().push(request);
-                    let bytes = r.lock().unwrap().clone();
-                    let _ = conn.write_all(&bytes).await;
-                    let _ = conn.shutdown().await;
-                });
+        let r = reply.clone();
+        let fake = FakeUpstream::start(move |mut conn| {
+            let r = r.clone();
+            async move {
+                read_request(&mut conn).await;
+                let bytes = r.lock().unwrap().clone();
+                let _ = conn.write_all(&bytes).await;
+                let _ = conn.shutdown().await;
             }
-        });
-        Canned { addr, reply, seen }
+        })
+        .await;
+        Canned { fake, reply }
     }
 
     fn answer(&self, status: &str, content_type: &str, body: &str) {
@@ -283,29 +275,6 @@ impl Canned {
             body.len()
         );
         *self.reply.lock().unwrap() = [head.as_bytes(), body.as_bytes()].concat();
-    }
-}
-
-/// One request's body (headers up to the blank line, then `Content-Length` bytes).
-async fn read_request(conn: &mut tokio::net::TcpStream) -> String {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length {
-                return String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).into_owned();
-            }
-        }
-        match conn.read(&mut chunk).await {
-            Ok(0) | Err(_) => return String::from_utf8_lossy(&buf).into_owned(),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
     }
 }
 
@@ -323,7 +292,7 @@ async fn raw_post(h: &Harness, key: &str, body: &str) -> (u16, HashMap<String, S
 #[tokio::test]
 async fn answers_are_rewritten_in_place_or_refused() {
     let canned = Canned::start().await;
-    let yaml = example("acls.yaml", "").replace("{mock}", &canned.addr.to_string());
+    let yaml = example("acls.yaml", "").replace("{mock}", &canned.fake.addr.to_string());
     let h = Harness::start(Options::default(), &yaml).await;
     let bob = "bob-key";
 
@@ -420,7 +389,13 @@ async fn answers_are_rewritten_in_place_or_refused() {
     let (status, _, text) = raw_post(&h, bob, &list(json!(1))).await;
     assert_eq!(status, 502);
     assert!(text.contains("exceeds 4194304 bytes"), "{text}");
-    assert!(canned.seen.lock().unwrap().len() >= 10);
+    assert!(
+        canned
+            .fake
+            .accepted
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 10
+    );
 }
 
 #[tokio::test]
@@ -505,7 +480,7 @@ async fn decisions_are_recomputed_when_the_configuration_changes() {
 async fn listings_replayed_on_a_resumed_stream_are_filtered_too() {
     let canned = Canned::start().await;
     let yaml = example("acls.yaml", LOGS)
-        .replace("{mock}", &canned.addr.to_string())
+        .replace("{mock}", &canned.fake.addr.to_string())
         .replace("name: mcp-service", "name: replay-service")
         .replace("name: mcp-route", "name: replay-route");
     let h = Harness::start(Options::default(), &yaml).await;

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::common::{eventually, Harness};
-use crate::rig::{self, read_head, reset, status_of, FakeUpstream};
+use crate::rig::{self, read_request, reset, status_of, FakeUpstream};
 
 const CALL: &str = r#"{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"list_users","arguments":{}}}"#;
 
@@ -48,20 +48,6 @@ services:
         fake = fake.addr
     );
     rig::harness(Options::default(), &yaml, |_| {}).await
-}
-
-/// Reads a request head and its `Content-Length` body.
-async fn read_request(stream: &mut TcpStream) -> Vec<u8> {
-    let head = read_head(stream).await;
-    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let length = text
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    let _ = stream.read_exact(&mut body).await;
-    body
 }
 
 /// The first file-log record of the broken route.

@@ -142,6 +142,24 @@ pub async fn read_head(stream: &mut TcpStream) -> Vec<u8> {
     head
 }
 
+/// Reads one request: its head, then its `Content-Length` body. `None` when the connection
+/// closed first.
+pub async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let head = read_head(stream).await;
+    if head.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some(body)
+}
+
 /// Closes with a TCP reset instead of an orderly FIN.
 pub fn reset(stream: TcpStream) {
     let _ = stream.set_zero_linger();

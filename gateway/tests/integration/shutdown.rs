@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::common::eventually;
-use crate::rig::{read_head, read_until_closed, ChildGateway, FakeUpstream};
+use crate::rig::{read_request, read_until_closed, ChildGateway, FakeUpstream};
 
 /// An http-log endpoint that records each POSTed body and answers 200 at once.
 async fn collector() -> (FakeUpstream, Arc<Mutex<Vec<Value>>>) {
@@ -22,20 +22,9 @@ async fn collector() -> (FakeUpstream, Arc<Mutex<Vec<Value>>>) {
         let seen = seen.clone();
         async move {
             loop {
-                let head = read_head(&mut stream).await;
-                if head.is_empty() {
+                let Some(body) = read_request(&mut stream).await else {
                     return;
-                }
-                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                let length: usize = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0u8; length];
-                if stream.read_exact(&mut body).await.is_err() {
-                    return;
-                }
+                };
                 if let Ok(json) = serde_json::from_slice(&body) {
                     seen.lock().unwrap().push(json);
                 }

@@ -10,7 +10,7 @@ use mock_marketplace::Options;
 use tokio::io::AsyncWriteExt;
 
 use crate::common::{eventually, Harness};
-use crate::rig::{self, counter, read_head, FakeUpstream};
+use crate::rig::{self, counter, FakeUpstream};
 
 const DROPPED: &str = "kong_gateway_log_records_dropped_total";
 
@@ -140,21 +140,7 @@ async fn a_very_slow_http_log_endpoint_never_holds_a_request_up() {
     // Answers each POST after 3 s.
     let slow = FakeUpstream::start(|mut stream| async move {
         loop {
-            let head = read_head(&mut stream).await;
-            if head.is_empty() {
-                return;
-            }
-            let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-            let length: usize = text
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; length];
-            if tokio::io::AsyncReadExt::read_exact(&mut stream, &mut body)
-                .await
-                .is_err()
-            {
+            if rig::read_request(&mut stream).await.is_none() {
                 return;
             }
             tokio::time::sleep(Duration::from_secs(3)).await;
