@@ -6,6 +6,7 @@ mod conn;
 mod in_flight;
 mod limits;
 mod listener;
+mod span;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::context::{Ctx, ProxyRequest};
 use crate::config::model::{Config, Plugin as PluginEntity, Route};
 use crate::config::ConfigError;
+use crate::telemetry::record::Record;
 use crate::telemetry::sink::LogSender;
 
 /// A plugin instance. Every phase defaults to doing nothing.
@@ -41,7 +42,7 @@ pub trait Plugin: Send + Sync + 'static {
     fn body_filter(&self, _ctx: &mut Ctx, _chunk: &Bytes) {}
 
     /// After the response ended (or was cut): add to the log record or emit it.
-    fn log(&self, _ctx: &mut Ctx, _record: &mut serde_json::Map<String, serde_json::Value>) {}
+    fn log(&self, _ctx: &mut Ctx, _record: &mut Record) {}
 }
 
 /// A response body a plugin must read, and may change, before the client sees any of it. The

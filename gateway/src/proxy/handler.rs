@@ -136,7 +136,13 @@ pub async fn handle(
     {
         Ok(response) => relay::respond(Finish { ctx, chain, facts }, response).await,
         Err(e) => {
-            tracing::warn!(error = %e, reason = e.reason(), service = service.label(), "upstream request failed");
+            tracing::warn!(
+                request_id = %ctx.request_id,
+                error = %e,
+                reason = e.reason(),
+                service = service.label(),
+                "upstream request failed"
+            );
             let response = e.response(&ctx.request_id);
             exit(Finish { ctx, chain, facts }, response)
         }

@@ -38,7 +38,8 @@ impl Finish {
         if self.chain.plugins.is_empty() {
             return;
         }
-        let mut record = record::build(&self.ctx, &self.facts);
+        let facts = std::mem::take(&mut self.facts);
+        let mut record = record::build(&self.ctx, facts);
         for plugin in &self.chain.plugins {
             plugin.log(&mut self.ctx, &mut record);
         }
@@ -156,13 +157,14 @@ async fn hold(
             }
             Ok(None) => rewrite.end(ctx),
             Ok(Some(Err(e))) => {
-                tracing::warn!(error = %e, "upstream body failed while held");
+                tracing::warn!(request_id = %ctx.request_id, error = %e, "upstream body failed while held");
                 ctx.failure = Some("transport_error");
                 let e = ProxyError::UpstreamInvalid(e.to_string());
                 return Held::Replace(e.response(&ctx.request_id));
             }
             Err(_) => {
                 tracing::warn!(
+                    request_id = %ctx.request_id,
                     idle_ms = idle.as_millis() as u64,
                     "upstream read timed out while held"
                 );
@@ -220,6 +222,13 @@ struct Relay {
 }
 
 impl Relay {
+    /// The request's id, for warnings (empty once the log phase has run).
+    fn request_id(&self) -> &str {
+        self.finish
+            .as_ref()
+            .map_or("", |f| f.ctx.request_id.as_str())
+    }
+
     fn end(&mut self, failure: Option<&'static str>) {
         if let Some(mut finish) = self.finish.take() {
             finish.ctx.failure = failure;
@@ -280,7 +289,10 @@ impl Relay {
                         Rewrite::Replace(_) => {
                             // Too late to answer otherwise: the stream is cut, never relayed
                             // unfiltered.
-                            tracing::warn!("response stream cut: its rewrite refused it");
+                            tracing::warn!(
+                                request_id = this.request_id(),
+                                "response stream cut: its rewrite refused it"
+                            );
                             this.end(Some("transport_error"));
                             return Some(Poll::Ready(Some(Err(
                                 actix_web::error::ErrorBadGateway("response refused"),
@@ -297,7 +309,7 @@ impl Relay {
                 Poll::Ready(Some(Ok(out)))
             }
             Poll::Ready(Some(Err(e))) => {
-                tracing::warn!(error = %e, "upstream body failed mid-response");
+                tracing::warn!(request_id = this.request_id(), error = %e, "upstream body failed mid-response");
                 this.end(Some("transport_error"));
                 Poll::Ready(Some(Err(actix_web::error::ErrorBadGateway(e))))
             }
@@ -321,6 +333,7 @@ impl Relay {
             Poll::Pending => match this.timer.as_mut().poll(cx) {
                 Poll::Ready(()) => {
                     tracing::warn!(
+                        request_id = this.request_id(),
                         idle_ms = this.idle.as_millis() as u64,
                         "upstream read timed out mid-response"
                     );

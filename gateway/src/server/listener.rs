@@ -14,6 +14,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 
+use super::span::RequestSpan;
+
 use super::conn::{Conn, ConnState, HeadTimeouts};
 use super::in_flight::{self, InFlight};
 use super::limits::{self, ClientLimits};
@@ -62,7 +64,7 @@ pub fn proxy(
                 .wrap(from_fn(move |req, next| {
                     limits::enforce(limits.clone(), req, next)
                 }))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(from_fn(move |req, next| {
                     in_flight::track(tracked.clone(), req, next)
                 }))

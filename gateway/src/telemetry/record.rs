@@ -1,13 +1,23 @@
-//! Kong's log serializer: one JSON object per proxied request, built at the log phase from the
-//! request context. Plugins add their own sections (`ai.mcp`) before the log plugins emit it.
+//! Kong's log serializer: one JSON object per proxied request, assembled at the log phase from
+//! the request context. Plugins add their own sections (`ai.mcp`) before the log plugins emit it.
+//!
+//! The record keeps what it needs in the request's own shapes (header maps, strings, the
+//! entities' JSON serialized once per configuration) and writes JSON straight from them when a
+//! log plugin asks for the line, once per request however many log plugins there are.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use actix_web::http::header::HeaderMap;
-use serde_json::{json, Map, Value};
+use actix_web::http::header::{HeaderMap, HeaderValue};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::config::model::{Config, Route, Service};
+use crate::config::model::{Config, Consumer, Route, Service};
 use crate::plugins::context::Ctx;
 
 /// The workspace id every record carries (Kong's default workspace has a fixed id per node;
@@ -23,8 +33,7 @@ pub struct RequestFacts {
     pub method: String,
     pub uri: String,
     pub url: String,
-    pub headers: Map<String, Value>,
-    pub querystring: Map<String, Value>,
+    pub headers: HeaderMap,
 }
 
 impl RequestFacts {
@@ -45,58 +54,23 @@ impl RequestFacts {
             method: req.method().to_string(),
             uri,
             url,
-            headers: headers_json(req.headers()),
-            querystring: querystring_json(req.query_string()),
+            // Names and values share the request's buffer: a copy is a table, not the text.
+            headers: req.headers().clone(),
         }
     }
-}
 
-/// Headers as Kong logs them: lower-case names, repeated headers as arrays, secrets redacted.
-pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
-    let mut out = Map::new();
-    for name in headers.keys() {
-        let key = name.as_str();
-        let secret = REDACTED.contains(&key);
-        let text = |v: &actix_web::http::header::HeaderValue| {
-            if secret {
-                Value::from("REDACTED")
-            } else {
-                Value::from(String::from_utf8_lossy(v.as_bytes()).into_owned())
-            }
-        };
-        let mut values = headers.get_all(name);
-        let first = values.next().map(text).unwrap_or_default();
-        let value = match values.next() {
-            None => first,
-            Some(second) => {
-                let mut all = vec![first, text(second)];
-                all.extend(values.map(text));
-                Value::Array(all)
-            }
-        };
-        out.insert(key.to_string(), value);
+    /// The query string of the request as it arrived, without `?`.
+    fn query(&self) -> &str {
+        self.uri.split_once('?').map_or("", |(_, q)| q)
     }
-    out
-}
-
-fn querystring_json(query: &str) -> Map<String, Value> {
-    let mut out = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = match pair.split_once('=') {
-            Some((k, v)) => (k, Value::from(v)),
-            None => (pair, Value::Bool(true)),
-        };
-        out.insert(k.to_string(), v);
-    }
-    out
 }
 
 /// The `route` and `service` objects of the record, serialized once per configuration: every
-/// request only copies them.
+/// request only shares them.
 #[derive(Default)]
 pub struct EntityJson {
-    routes: HashMap<Uuid, Value>,
-    services: HashMap<Uuid, Value>,
+    routes: HashMap<Uuid, Arc<RawValue>>,
+    services: HashMap<Uuid, Arc<RawValue>>,
 }
 
 impl EntityJson {
@@ -105,146 +79,390 @@ impl EntityJson {
             routes: config
                 .routes
                 .iter()
-                .map(|r| (r.id, json!(r.as_ref())))
+                .map(|r| (r.id, raw(r.as_ref())))
                 .collect(),
             services: config
                 .services
                 .iter()
-                .map(|s| (s.id, json!(s.as_ref())))
+                .map(|s| (s.id, raw(s.as_ref())))
                 .collect(),
         }
     }
 
-    fn route(&self, route: &Route) -> Value {
+    fn route(&self, route: &Route) -> Arc<RawValue> {
         self.routes
             .get(&route.id)
             .cloned()
-            .unwrap_or_else(|| json!(route))
+            .unwrap_or_else(|| raw(route))
     }
 
-    fn service(&self, service: &Service) -> Value {
+    fn service(&self, service: &Service) -> Arc<RawValue> {
         self.services
             .get(&service.id)
             .cloned()
-            .unwrap_or_else(|| json!(service))
+            .unwrap_or_else(|| raw(service))
     }
 }
 
-/// The base record; plugins extend it in their `log` phase. Built field by field (the `json!`
-/// macro would copy every nested map and entity once more through `to_value`); the key order is
-/// Kong's.
-pub fn build(ctx: &Ctx, facts: &RequestFacts) -> Map<String, Value> {
+fn raw<T: Serialize>(entity: &T) -> Arc<RawValue> {
+    let boxed = serde_json::value::to_raw_value(entity)
+        .unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"));
+    Arc::from(boxed)
+}
+
+/// Kong's `latencies`, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Latencies {
+    pub request: u64,
+    pub proxy: u64,
+    pub kong: u64,
+}
+
+/// One request's log record. Plugins read it ([`Record::latencies`],
+/// [`Record::from_upstream`]), add sections ([`Record::section`]) and emit it
+/// ([`Record::line`]).
+pub struct Record {
+    facts: RequestFacts,
+    request_size: u64,
+    request_id: String,
+    status: u16,
+    response_headers: HeaderMap,
+    response_size: u64,
+    route: Arc<RawValue>,
+    latencies: Latencies,
+    client_ip: String,
+    started_at: i64,
+    upstream_uri: String,
+    from_upstream: bool,
+    service: Option<Arc<RawValue>>,
+    tried: Option<(String, u16)>,
+    consumer: Option<Arc<Consumer>>,
+    credential: Option<(Uuid, Uuid)>,
+    failure: Option<&'static str>,
+    secret_names: Option<Arc<[String]>>,
+    /// Plugins' sections, after Kong's fields, in the order they were added.
+    sections: Map<String, Value>,
+    line: OnceCell<Arc<str>>,
+}
+
+/// The record of a request that ends now, from its context and what it looked like on arrival.
+pub fn build(ctx: &Ctx, facts: RequestFacts) -> Record {
     let now = std::time::Instant::now();
     let total = now.duration_since(ctx.received).as_millis() as u64;
     let proxy = match (ctx.upstream_sent, ctx.upstream_head) {
         (Some(sent), Some(_)) => now.duration_since(sent).as_millis() as u64,
         _ => 0,
     };
-    let mut request = Map::new();
-    request.insert("method".into(), facts.method.as_str().into());
-    request.insert("uri".into(), facts.uri.as_str().into());
-    request.insert("url".into(), facts.url.as_str().into());
-    request.insert("headers".into(), Value::Object(facts.headers.clone()));
-    request.insert(
-        "querystring".into(),
-        Value::Object(facts.querystring.clone()),
-    );
-    request.insert("size".into(), ctx.request_size.into());
-    request.insert("id".into(), ctx.request_id.as_str().into());
-    let mut response = Map::new();
-    response.insert("status".into(), ctx.status.into());
-    response.insert(
-        "headers".into(),
-        Value::Object(headers_json(&ctx.response_headers)),
-    );
-    response.insert("size".into(), ctx.response_size.into());
-    let mut latencies = Map::new();
-    latencies.insert("request".into(), total.into());
-    latencies.insert("proxy".into(), proxy.into());
-    latencies.insert("kong".into(), total.saturating_sub(proxy).into());
-    let source = if ctx.upstream_head.is_some() {
-        "upstream"
-    } else {
-        "kong"
-    };
-    let mut record = Map::new();
-    record.insert("request".into(), Value::Object(request));
-    record.insert("response".into(), Value::Object(response));
-    record.insert("route".into(), ctx.snapshot.entity_json.route(&ctx.route));
-    record.insert("latencies".into(), Value::Object(latencies));
-    record.insert("client_ip".into(), ctx.client_ip.as_str().into());
-    record.insert("started_at".into(), ctx.started_at_ms.into());
-    record.insert("upstream_uri".into(), ctx.upstream_uri.as_str().into());
-    record.insert("workspace".into(), WORKSPACE_ID.into());
-    record.insert("workspace_name".into(), "default".into());
-    record.insert("tries".into(), Value::Array(Vec::new()));
-    record.insert("source".into(), source.into());
-    let map = &mut record;
-    if let Some(service) = &ctx.service {
-        map.insert("service".into(), ctx.snapshot.entity_json.service(service));
-        if ctx.upstream_sent.is_some() {
-            map.insert(
-                "tries".into(),
-                json!([{ "ip": service.host, "port": service.port }]),
-            );
-        }
+    let entities = &ctx.snapshot.entity_json;
+    Record {
+        facts,
+        request_size: ctx.request_size,
+        request_id: ctx.request_id.clone(),
+        status: ctx.status,
+        response_headers: ctx.response_headers.clone(),
+        response_size: ctx.response_size,
+        route: entities.route(&ctx.route),
+        latencies: Latencies {
+            request: total,
+            proxy,
+            kong: total.saturating_sub(proxy),
+        },
+        client_ip: ctx.client_ip.clone(),
+        started_at: ctx.started_at_ms,
+        upstream_uri: ctx.upstream_uri.clone(),
+        from_upstream: ctx.upstream_head.is_some(),
+        service: ctx.service.as_ref().map(|s| entities.service(s)),
+        tried: ctx
+            .service
+            .as_ref()
+            .filter(|_| ctx.upstream_sent.is_some())
+            .map(|s| (s.host.clone(), s.port)),
+        consumer: ctx.consumer.clone(),
+        credential: ctx.credential.as_ref().map(|c| (c.id, c.consumer)),
+        failure: ctx.failure,
+        secret_names: ctx.secret_names.clone(),
+        sections: Map::new(),
+        line: OnceCell::new(),
     }
-    if let Some(consumer) = &ctx.consumer {
-        map.insert("consumer".into(), json!(consumer.as_ref()));
-    }
-    if let Some(credential) = &ctx.credential {
-        map.insert(
-            "authenticated_entity".into(),
-            json!({ "id": credential.id, "consumer_id": credential.consumer }),
-        );
-    }
-    if let Some(failure) = ctx.failure {
-        map.insert("failure".into(), Value::from(failure));
-    }
-    if let Some(names) = &ctx.secret_names {
-        redact(map, names);
-    }
-    record
 }
 
-/// Hides the values of credential headers and query arguments (key-auth's `key_names`)
-/// wherever the record shows them: request headers, query string, URI, URL, upstream URI.
-fn redact(record: &mut Map<String, Value>, names: &[String]) {
-    if let Some(Value::Object(request)) = record.get_mut("request") {
-        if let Some(Value::Object(headers)) = request.get_mut("headers") {
-            for name in names {
-                if let Some(value) = headers.get_mut(&name.to_ascii_lowercase()) {
-                    *value = match value {
-                        Value::Array(values) => {
-                            Value::Array(vec![Value::from("REDACTED"); values.len()])
-                        }
-                        _ => Value::from("REDACTED"),
-                    };
-                }
-            }
+impl Record {
+    pub fn latencies(&self) -> Latencies {
+        self.latencies
+    }
+
+    /// Whether the response came from the upstream (`source: "upstream"`) rather than from
+    /// the gateway itself.
+    pub fn from_upstream(&self) -> bool {
+        self.from_upstream
+    }
+
+    /// The top-level object `name` of the plugins' sections (`ai`), created empty when absent.
+    pub fn section(&mut self, name: &str) -> &mut Map<String, Value> {
+        self.line.take();
+        let entry = self
+            .sections
+            .entry(name)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
         }
-        if let Some(Value::Object(query)) = request.get_mut("querystring") {
-            for name in names {
-                if let Some(value) = query.get_mut(name.as_str()) {
-                    *value = Value::from("REDACTED");
-                }
-            }
-        }
-        for field in ["uri", "url"] {
-            if let Some(Value::String(text)) = request.get_mut(field) {
-                *text = redact_query(text, names);
-            }
+        match entry {
+            Value::Object(map) => map,
+            _ => unreachable!("made an object above"),
         }
     }
-    if let Some(Value::String(text)) = record.get_mut("upstream_uri") {
-        *text = redact_query(text, names);
+
+    /// The record as one line of JSON, written once and shared by every log plugin.
+    pub fn line(&self) -> Arc<str> {
+        self.line
+            .get_or_init(|| match serde_json::to_string(self) {
+                Ok(line) => Arc::from(line),
+                Err(e) => {
+                    tracing::error!(error = %e, "log record not serializable");
+                    Arc::from("{}")
+                }
+            })
+            .clone()
+    }
+
+    /// The record as a JSON value (tests and tools; the log plugins use [`Record::line`]).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.line()).unwrap_or(Value::Null)
+    }
+
+    fn secrets(&self) -> &[String] {
+        self.secret_names.as_deref().unwrap_or(&[])
+    }
+}
+
+/// Kong's key order: request, response, route, latencies, client_ip, started_at, upstream_uri,
+/// workspace, workspace_name, tries, source, then service, consumer, authenticated_entity and
+/// failure when there are, then the plugins' sections.
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let secrets = self.secrets();
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(
+            "request",
+            &RequestJson {
+                facts: &self.facts,
+                size: self.request_size,
+                id: &self.request_id,
+                secrets,
+            },
+        )?;
+        map.serialize_entry(
+            "response",
+            &ResponseJson {
+                status: self.status,
+                headers: HeadersJson {
+                    headers: &self.response_headers,
+                    secrets: &[],
+                },
+                size: self.response_size,
+            },
+        )?;
+        map.serialize_entry("route", &*self.route)?;
+        map.serialize_entry("latencies", &LatenciesJson(self.latencies))?;
+        map.serialize_entry("client_ip", &self.client_ip)?;
+        map.serialize_entry("started_at", &self.started_at)?;
+        map.serialize_entry("upstream_uri", &redact_query(&self.upstream_uri, secrets))?;
+        map.serialize_entry("workspace", WORKSPACE_ID)?;
+        map.serialize_entry("workspace_name", "default")?;
+        map.serialize_entry("tries", &Tries(self.tried.as_ref()))?;
+        let source = if self.from_upstream {
+            "upstream"
+        } else {
+            "kong"
+        };
+        map.serialize_entry("source", source)?;
+        if let Some(service) = &self.service {
+            map.serialize_entry("service", &**service)?;
+        }
+        if let Some(consumer) = &self.consumer {
+            map.serialize_entry("consumer", &**consumer)?;
+        }
+        if let Some((id, consumer_id)) = &self.credential {
+            map.serialize_entry(
+                "authenticated_entity",
+                &AuthenticatedEntity { id, consumer_id },
+            )?;
+        }
+        if let Some(failure) = self.failure {
+            map.serialize_entry("failure", failure)?;
+        }
+        for (name, section) in &self.sections {
+            map.serialize_entry(name, section)?;
+        }
+        map.end()
+    }
+}
+
+struct RequestJson<'a> {
+    facts: &'a RequestFacts,
+    size: u64,
+    id: &'a str,
+    secrets: &'a [String],
+}
+
+impl Serialize for RequestJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(7))?;
+        map.serialize_entry("method", &self.facts.method)?;
+        map.serialize_entry("uri", &redact_query(&self.facts.uri, self.secrets))?;
+        map.serialize_entry("url", &redact_query(&self.facts.url, self.secrets))?;
+        map.serialize_entry(
+            "headers",
+            &HeadersJson {
+                headers: &self.facts.headers,
+                secrets: self.secrets,
+            },
+        )?;
+        map.serialize_entry(
+            "querystring",
+            &QueryJson {
+                query: self.facts.query(),
+                secrets: self.secrets,
+            },
+        )?;
+        map.serialize_entry("size", &self.size)?;
+        map.serialize_entry("id", self.id)?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ResponseJson<'a> {
+    status: u16,
+    headers: HeadersJson<'a>,
+    size: u64,
+}
+
+struct LatenciesJson(Latencies);
+
+impl Serialize for LatenciesJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("request", &self.0.request)?;
+        map.serialize_entry("proxy", &self.0.proxy)?;
+        map.serialize_entry("kong", &self.0.kong)?;
+        map.end()
+    }
+}
+
+struct Tries<'a>(Option<&'a (String, u16)>);
+
+impl Serialize for Tries<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Try<'a> {
+            ip: &'a str,
+            port: u16,
+        }
+        let mut seq = serializer.serialize_seq(Some(self.0.is_some() as usize))?;
+        if let Some((ip, port)) = self.0 {
+            seq.serialize_element(&Try { ip, port: *port })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct AuthenticatedEntity<'a> {
+    id: &'a Uuid,
+    consumer_id: &'a Uuid,
+}
+
+/// Headers as Kong logs them: lower-case names, repeated headers as arrays, credentials (and
+/// the route's key names) redacted.
+struct HeadersJson<'a> {
+    headers: &'a HeaderMap,
+    secrets: &'a [String],
+}
+
+impl Serialize for HeadersJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.headers.len_keys()))?;
+        for name in self.headers.keys() {
+            let key = name.as_str();
+            let secret =
+                REDACTED.contains(&key) || self.secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
+            let mut values = self.headers.get_all(name);
+            let first = values.next();
+            match values.next() {
+                None => map.serialize_entry(
+                    key,
+                    &HeaderText {
+                        value: first,
+                        secret,
+                    },
+                )?,
+                Some(second) => {
+                    let all: Vec<HeaderText> = [first, Some(second)]
+                        .into_iter()
+                        .chain(values.map(Some))
+                        .map(|value| HeaderText { value, secret })
+                        .collect();
+                    map.serialize_entry(key, &all)?
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+struct HeaderText<'a> {
+    value: Option<&'a HeaderValue>,
+    secret: bool,
+}
+
+impl Serialize for HeaderText<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            None => serializer.serialize_unit(),
+            Some(_) if self.secret => serializer.serialize_str("REDACTED"),
+            Some(v) => serializer.serialize_str(&String::from_utf8_lossy(v.as_bytes())),
+        }
+    }
+}
+
+/// The query string as Kong logs it: `name: value`, `name: true` for a bare name, the last of
+/// repeated names, credentials redacted.
+struct QueryJson<'a> {
+    query: &'a str,
+    secrets: &'a [String],
+}
+
+impl Serialize for QueryJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.query.is_empty() {
+            return serializer.serialize_map(Some(0))?.end();
+        }
+        let mut out = Map::new();
+        for pair in self.query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = match pair.split_once('=') {
+                Some((k, v)) => (k, Value::from(v)),
+                None => (pair, Value::Bool(true)),
+            };
+            let v = if self.secrets.iter().any(|s| s == k) {
+                Value::from("REDACTED")
+            } else {
+                v
+            };
+            out.insert(k.to_string(), v);
+        }
+        out.serialize(serializer)
     }
 }
 
 /// `text` with the values of the named query arguments replaced.
-fn redact_query(text: &str, names: &[String]) -> String {
+fn redact_query<'a>(text: &'a str, names: &[String]) -> Cow<'a, str> {
+    if names.is_empty() {
+        return Cow::Borrowed(text);
+    }
     let Some((path, query)) = text.split_once('?') else {
-        return text.to_string();
+        return Cow::Borrowed(text);
     };
     let pairs: Vec<String> = query
         .split('&')
@@ -253,5 +471,76 @@ fn redact_query(text: &str, names: &[String]) -> String {
             _ => pair.to_string(),
         })
         .collect();
-    format!("{path}?{}", pairs.join("&"))
+    Cow::Owned(format!("{path}?{}", pairs.join("&")))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use serde_json::json;
+
+    use super::*;
+
+    fn secrets(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn headers_repeat_as_arrays_and_credentials_are_redacted() {
+        let mut headers = HeaderMap::new();
+        let mut add = |name: &'static str, value: &'static str| {
+            headers.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            )
+        };
+        add("accept", "a");
+        add("x-many", "1");
+        add("x-many", "2");
+        add("authorization", "Bearer s3cret");
+        add("x-team-key", "k1");
+        add("x-team-key", "k2");
+        let names = secrets(&["X-Team-Key"]);
+        let json = serde_json::to_value(HeadersJson {
+            headers: &headers,
+            secrets: &names,
+        })
+        .unwrap();
+        assert_eq!(json["accept"], "a");
+        assert_eq!(json["x-many"], json!(["1", "2"]));
+        assert_eq!(json["authorization"], "REDACTED");
+        assert_eq!(json["x-team-key"], json!(["REDACTED", "REDACTED"]));
+    }
+
+    #[test]
+    fn query_arguments_keep_the_last_value_and_hide_key_names() {
+        let names = secrets(&["token"]);
+        let query = |q: &str| {
+            serde_json::to_value(QueryJson {
+                query: q,
+                secrets: &names,
+            })
+            .unwrap()
+        };
+        assert_eq!(query(""), json!({}));
+        assert_eq!(
+            query("a=1&flag&a=2&token=t&&b="),
+            json!({"a": "2", "flag": true, "token": "REDACTED", "b": ""})
+        );
+        assert_eq!(query("token"), json!({"token": "REDACTED"}));
+    }
+
+    #[test]
+    fn uris_hide_only_the_named_arguments() {
+        let names = secrets(&["apikey"]);
+        assert_eq!(
+            redact_query("/p?apikey=k&x=1&apikeys=2", &names),
+            "/p?apikey=REDACTED&x=1&apikeys=2"
+        );
+        assert_eq!(redact_query("/p", &names), "/p");
+        assert!(matches!(
+            redact_query("/p?apikey=k", &[]),
+            Cow::Borrowed("/p?apikey=k")
+        ));
+    }
 }

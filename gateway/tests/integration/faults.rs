@@ -267,3 +267,35 @@ async fn hostile_json_in_a_response_is_relayed_untouched() {
     assert_eq!(rig::panics(), before);
     assert_eq!(status_of(&h, "/marketplace/users").await, 200);
 }
+
+/// At the default log level no per-request span is built, yet the warning of a failed upstream
+/// call still names the request: the same id the client got in `X-Kong-Request-Id`.
+#[tokio::test]
+async fn an_upstream_warning_names_the_clients_request_id() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kong.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "_format_version: \"3.0\"\nservices:\n  - name: gone\n    url: http://127.0.0.1:{port}\n    routes:\n      - name: gone\n        paths: [/gone]\n"
+        ),
+    )
+    .unwrap();
+    let mut gw = rig::ChildGateway::start(&path, &[("KONG_LOG_LEVEL", "notice")]);
+    let res = reqwest::get(gw.url("/gone/users")).await.unwrap();
+    assert_eq!(res.status(), 502);
+    let id = res.headers()["x-kong-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let line = gw
+        .wait_for_line(Duration::from_secs(10), |l| {
+            l.contains("upstream request failed")
+        })
+        .unwrap_or_else(|| panic!("no warning in {:?}", gw.log));
+    assert!(line.contains(&format!("request_id={id}")), "{line}");
+    assert!(line.contains("reason=\"upstream_connect\""), "{line}");
+}

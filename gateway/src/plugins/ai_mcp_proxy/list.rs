@@ -124,7 +124,7 @@ impl ListFilter {
                 Rewrite::Replace(acl::forbidden(Some(&id), &message, &ctx.request_id))
             }
             Filtered::Unreadable(id, why) => {
-                tracing::warn!(reason = why, "tools/list answer not filterable");
+                tracing::warn!(request_id = %ctx.request_id, reason = why, "tools/list answer not filterable");
                 let message = format!("The upstream's tools/list answer cannot be filtered: {why}");
                 Rewrite::Replace(unfilterable(Some(&id), &message, &ctx.request_id))
             }

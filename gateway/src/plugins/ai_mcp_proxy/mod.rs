@@ -35,6 +35,7 @@ use self::schema::AiMcpProxyConfig;
 use super::context::{Ctx, ProxyRequest};
 use super::Plugin;
 use crate::config::ConfigError;
+use crate::telemetry::record::Record;
 
 pub use self::record::McpStats;
 
@@ -245,7 +246,7 @@ impl Plugin for AiMcpProxy {
         }
     }
 
-    fn log(&self, ctx: &mut Ctx, record: &mut Map<String, Value>) {
+    fn log(&self, ctx: &mut Ctx, record: &mut Record) {
         let statistics = self.config.logging.log_statistics;
         let audits = ctx.extensions.remove::<acl::Audits>().unwrap_or_default();
         if let Some(rejected) = ctx.extensions.remove::<record::Rejected>() {
@@ -279,7 +280,7 @@ impl AiMcpProxy {
     fn finish_log(
         &self,
         ctx: &mut Ctx,
-        record: &mut Map<String, Value>,
+        record: &mut Record,
         mut section: Map<String, Value>,
         mut stats: McpStats,
         audits: acl::Audits,
@@ -302,14 +303,11 @@ impl AiMcpProxy {
 }
 
 /// Puts the section at `ai.mcp` of the log record (nothing when it is empty).
-fn insert_section(record: &mut Map<String, Value>, section: Map<String, Value>) {
+fn insert_section(record: &mut Record, section: Map<String, Value>) {
     if section.is_empty() {
         return;
     }
-    if let Value::Object(ai) = record
-        .entry("ai")
-        .or_insert_with(|| Value::Object(Map::new()))
-    {
-        ai.insert("mcp".into(), Value::Object(section));
-    }
+    record
+        .section("ai")
+        .insert("mcp".into(), Value::Object(section));
 }

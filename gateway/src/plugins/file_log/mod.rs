@@ -4,14 +4,14 @@
 pub mod schema;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::context::Ctx;
 use super::{Deps, Plugin};
 use crate::config::ConfigError;
+use crate::telemetry::record::Record;
 use crate::telemetry::sink::{LogSender, Target};
 
 #[derive(Debug, Deserialize)]
@@ -43,10 +43,7 @@ impl Plugin for FileLog {
         9
     }
 
-    fn log(&self, _ctx: &mut Ctx, record: &mut Map<String, Value>) {
-        match serde_json::to_string(record) {
-            Ok(line) => self.logs.send(self.target.clone(), Arc::from(line)),
-            Err(e) => tracing::error!(error = %e, "log record not serializable"),
-        }
+    fn log(&self, _ctx: &mut Ctx, record: &mut Record) {
+        self.logs.send(self.target.clone(), record.line());
     }
 }

@@ -7,13 +7,14 @@ pub mod schema;
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use self::schema::HttpLogConfig;
 use super::context::Ctx;
 use super::Plugin;
 use crate::config::ConfigError;
 use crate::telemetry::http_log::HttpLogTarget;
+use crate::telemetry::record::Record;
 use crate::telemetry::sink::{LogSender, Target};
 
 pub struct HttpLog {
@@ -50,10 +51,7 @@ impl Plugin for HttpLog {
         12
     }
 
-    fn log(&self, _ctx: &mut Ctx, record: &mut Map<String, Value>) {
-        match serde_json::to_string(record) {
-            Ok(line) => self.logs.send(self.target.clone(), Arc::from(line)),
-            Err(e) => tracing::error!(error = %e, "log record not serializable"),
-        }
+    fn log(&self, _ctx: &mut Ctx, record: &mut Record) {
+        self.logs.send(self.target.clone(), record.line());
     }
 }

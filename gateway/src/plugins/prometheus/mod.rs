@@ -10,13 +10,14 @@ pub mod schema;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use self::handles::{Handles, HttpKey, RouteKey};
 use super::ai_mcp_proxy::McpStats;
 use super::context::Ctx;
 use super::Plugin;
 use crate::config::ConfigError;
+use crate::telemetry::record::Record;
 
 #[derive(Debug, Deserialize)]
 struct Settings {
@@ -55,7 +56,7 @@ impl Plugin for Prometheus {
         13
     }
 
-    fn log(&self, ctx: &mut Ctx, record: &mut Map<String, Value>) {
+    fn log(&self, ctx: &mut Ctx, record: &mut Record) {
         let route = RouteKey {
             serial: self.serial,
             route: ctx.route.id,
@@ -66,22 +67,16 @@ impl Plugin for Prometheus {
                 let key = HttpKey {
                     route,
                     code: ctx.status,
-                    upstream: record.get("source").and_then(Value::as_str) == Some("upstream"),
+                    upstream: record.from_upstream(),
                 };
                 handles.requests(key, ctx).increment(1);
             }
             if self.settings.latency_metrics {
-                let latency = |k: &str| {
-                    record
-                        .get("latencies")
-                        .and_then(|l| l.get(k))
-                        .and_then(Value::as_f64)
-                        .unwrap_or(0.0)
-                };
+                let latencies = record.latencies();
                 let h = handles.latencies(route, ctx);
-                h.request.record(latency("request"));
-                h.upstream.record(latency("proxy"));
-                h.kong.record(latency("kong"));
+                h.request.record(latencies.request as f64);
+                h.upstream.record(latencies.proxy as f64);
+                h.kong.record(latencies.kong as f64);
             }
             if self.settings.ai_metrics {
                 if let Some(stats) = ctx.extensions.get::<McpStats>() {
