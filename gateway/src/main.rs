@@ -1,7 +1,9 @@
 //! The `gateway` binary: parse the command line, run.
 
-/// mimalloc: a request allocates and frees many small objects across the worker threads, where
-/// it spends about half of what the system allocator does.
+/// mimalloc: a proxied request allocates and frees many small objects, and mimalloc does it in
+/// about 25k fewer instructions per `tools/call` than the system allocator (235k -> 210k,
+/// callgrind). Built without transparent huge pages, which would take the idle resident set
+/// from 11 to 24 MiB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
