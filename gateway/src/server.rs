@@ -28,7 +28,7 @@ use crate::admin::{self, AdminState};
 use crate::plugins::Deps;
 use crate::proxy::handler::ProxyState;
 use crate::settings::Settings;
-use crate::telemetry::sink::LogSender;
+use crate::telemetry::sink::{self, LogSender};
 
 /// A running gateway: its bound addresses and the means to stop it.
 pub struct Gateway {
@@ -90,9 +90,10 @@ impl Gateway {
 /// Starts the gateway in the current actix system.
 pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
     crate::telemetry::metrics::handle();
-    let telemetry = TelemetryActor::start_supervised(settings.telemetry_queue_size);
+    let (sender, queue) = sink::queue(settings.telemetry_queue_size);
+    let telemetry = TelemetryActor::start_supervised(queue);
     let deps = Deps {
-        logs: LogSender::new(telemetry.clone().recipient()),
+        logs: LogSender::new(sender, telemetry.clone().recipient()),
     };
     let file: Option<PathBuf> = settings.declarative_config.clone();
     let initial = initial_snapshot(file.as_ref(), &deps).map_err(|e| match &file {

@@ -1,9 +1,11 @@
-//! The telemetry actor: receives serialized log lines and writes them to their sinks, on its own
-//! arbiter so slow disks and slow log endpoints never touch a request. Its mailbox is bounded;
-//! senders count what does not fit (see `telemetry::sink`). Supervised: if it stops, it restarts
-//! with fresh handles.
+//! The telemetry actor: collects serialized log lines from the bounded queue of
+//! `telemetry::sink` and writes them to their sinks, on its own arbiter so slow disks and slow
+//! log endpoints never touch a request. Senders count what does not fit. Supervised: if it stops,
+//! it restarts with fresh handles.
 //!
-//! file-log lines are appended at once. http-log records wait in one bounded queue per endpoint
+//! The first line after a quiet spell wakes it; it then collects every `COLLECT_EVERY` until a
+//! collection finds nothing, and sleeps again. file-log lines of one collection are appended with
+//! one write per file. http-log records wait in one bounded queue per endpoint
 //! (`telemetry::http_log`); batches are sent by futures spawned on this actor's context, so the
 //! actor keeps taking messages while a batch is in flight or backing off.
 
@@ -20,10 +22,13 @@ use tokio::sync::watch;
 
 use crate::telemetry::http_log::{self, HttpLogTarget, Queue};
 use crate::telemetry::names;
-use crate::telemetry::sink::{LogLine, Target};
+use crate::telemetry::sink::{self, LogLine, LogQueue, Target, Wake};
+
+/// How often an awake actor collects queued lines: the most a line waits before its write.
+const COLLECT_EVERY: Duration = Duration::from_millis(5);
 
 pub struct TelemetryActor {
-    capacity: usize,
+    queue: LogQueue,
     files: HashMap<PathBuf, File>,
     http: HashMap<Arc<HttpLogTarget>, Queue>,
     /// http-log records held (waiting or in flight); `Flush` waits for zero.
@@ -42,9 +47,9 @@ pub struct Flush {
 }
 
 impl TelemetryActor {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(queue: LogQueue) -> Self {
         TelemetryActor {
-            capacity: capacity.max(1),
+            queue,
             files: HashMap::new(),
             http: HashMap::new(),
             held: watch::Sender::new(0),
@@ -52,36 +57,70 @@ impl TelemetryActor {
         }
     }
 
-    /// Starts it supervised on a dedicated arbiter (thread).
-    pub fn start_supervised(capacity: usize) -> Addr<TelemetryActor> {
+    /// Starts it supervised on a dedicated arbiter (thread), collecting from `queue`.
+    pub fn start_supervised(queue: LogQueue) -> Addr<TelemetryActor> {
         let arbiter = Arbiter::new();
-        Supervisor::start_in_arbiter(&arbiter.handle(), move |_| TelemetryActor::new(capacity))
+        Supervisor::start_in_arbiter(&arbiter.handle(), move |_| TelemetryActor::new(queue))
     }
 
-    fn write_file(&mut self, path: &Path, line: &str) {
-        let result = self.append(path, line);
-        match result {
+    /// Handles every queued line; how many there were.
+    fn collect(&mut self, ctx: &mut Context<Self>) -> usize {
+        let lines = self.queue.take();
+        let n = lines.len();
+        // One buffer per file, lines in the order they were queued.
+        let mut files: Vec<(PathBuf, Vec<u8>, u64)> = Vec::new();
+        for LogLine { target, line } in lines {
+            match target {
+                Target::File(path) => {
+                    let i = match files.iter().position(|(p, _, _)| *p == path) {
+                        Some(i) => i,
+                        None => {
+                            files.push((path, Vec::new(), 0));
+                            files.len() - 1
+                        }
+                    };
+                    let (_, buf, count) = &mut files[i];
+                    buf.extend_from_slice(line.as_bytes());
+                    buf.push(b'\n');
+                    *count += 1;
+                }
+                Target::Http(target) => self.enqueue_http(target, line, ctx),
+            }
+        }
+        for (path, buf, count) in files {
+            self.write_file(&path, &buf, count);
+        }
+        self.queue.done(n);
+        n
+    }
+
+    /// Collects, then either sleeps (nothing came) or comes back in `COLLECT_EVERY`.
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        if self.collect(ctx) == 0 && self.queue.sleep() {
+            return;
+        }
+        ctx.run_later(COLLECT_EVERY, |act, ctx| act.tick(ctx));
+    }
+
+    fn write_file(&mut self, path: &Path, lines: &[u8], count: u64) {
+        match self.append(path, lines) {
             Ok(()) => {
-                metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "file-log").increment(1)
+                metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "file-log").increment(count)
             }
             Err(e) => {
-                tracing::warn!(sink = "file-log", error = %e, "log record not written");
-                metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "file-log", "reason" => "write_failed")
-                    .increment(1);
+                tracing::warn!(sink = "file-log", error = %e, records = count, "log records not written");
+                sink::dropped("file-log", "write_failed", count);
             }
         }
     }
 
-    fn append(&mut self, path: &Path, line: &str) -> std::io::Result<()> {
+    fn append(&mut self, path: &Path, lines: &[u8]) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
             let file = OpenOptions::new().create(true).append(true).open(path)?;
             self.files.insert(path.to_path_buf(), file);
         }
         let file = self.files.get_mut(path).expect("inserted above");
-        let mut buf = Vec::with_capacity(line.len() + 1);
-        buf.extend_from_slice(line.as_bytes());
-        buf.push(b'\n');
-        let result = file.write_all(&buf);
+        let result = file.write_all(lines);
         if result.is_err() {
             // Reopen next time: the file may have been rotated or its disk fixed.
             self.files.remove(path);
@@ -97,8 +136,7 @@ impl TelemetryActor {
     ) {
         let queue = self.http.entry(target.clone()).or_default();
         if !queue.offer(&target.queue, line, Instant::now()) {
-            metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "queue_full")
-                .increment(1);
+            sink::dropped("http-log", "queue_full", 1);
             return;
         }
         self.held.send_modify(|n| *n += 1);
@@ -170,7 +208,8 @@ impl Actor for TelemetryActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(self.capacity);
+        // Lines may have queued before the start (or the restart): collect them.
+        self.tick(ctx);
         // Histogram storage is drained by upkeep; do it here, off the request path.
         ctx.run_interval(Duration::from_secs(5), |_, _| {
             crate::telemetry::metrics::handle().run_upkeep();
@@ -194,14 +233,11 @@ impl Supervised for TelemetryActor {
     }
 }
 
-impl Handler<LogLine> for TelemetryActor {
+impl Handler<Wake> for TelemetryActor {
     type Result = ();
 
-    fn handle(&mut self, msg: LogLine, ctx: &mut Self::Context) {
-        match msg.target {
-            Target::File(path) => self.write_file(&path, &msg.line),
-            Target::Http(target) => self.enqueue_http(target, msg.line, ctx),
-        }
+    fn handle(&mut self, _: Wake, ctx: &mut Self::Context) {
+        self.tick(ctx);
     }
 }
 
@@ -209,6 +245,7 @@ impl Handler<Flush> for TelemetryActor {
     type Result = ResponseActFuture<Self, bool>;
 
     fn handle(&mut self, msg: Flush, ctx: &mut Self::Context) -> Self::Result {
+        self.collect(ctx);
         self.flushing += 1;
         let targets: Vec<Arc<HttpLogTarget>> = self.http.keys().cloned().collect();
         for target in targets {

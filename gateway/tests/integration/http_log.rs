@@ -300,7 +300,7 @@ async fn flush_sends_what_waits_for_the_coalescing_delay() {
     use gateway::actors::telemetry::{Flush, TelemetryActor};
     use gateway::plugins::http_log::schema::HttpLogConfig;
     use gateway::telemetry::http_log::HttpLogTarget;
-    use gateway::telemetry::sink::{LogLine, Target};
+    use gateway::telemetry::sink::{self, LogSender, Target};
 
     let c = Collector::start(0);
     let config: HttpLogConfig = gateway::plugins::schema::typed(&serde_json::json!({
@@ -309,16 +309,11 @@ async fn flush_sends_what_waits_for_the_coalescing_delay() {
     }))
     .unwrap();
     let target = Target::Http(Arc::new(HttpLogTarget::new(&config).unwrap()));
-    let actor = TelemetryActor::start_supervised(16);
+    let (sender, queue) = sink::queue(16);
+    let actor = TelemetryActor::start_supervised(queue);
+    let logs = LogSender::new(sender, actor.clone().recipient());
     for n in 0..2 {
-        let line = Arc::from(format!(r#"{{"n":{n}}}"#));
-        actor
-            .send(LogLine {
-                target: target.clone(),
-                line,
-            })
-            .await
-            .unwrap();
+        logs.send(target.clone(), Arc::from(format!(r#"{{"n":{n}}}"#)));
     }
     assert_eq!(c.attempts(), 0, "waiting for the coalescing delay");
     let drained = actor
