@@ -169,9 +169,48 @@ async fn tools_call_record_and_metrics() {
     }
 }
 
+/// Clients choose method names: metrics label known methods by their canonical spelling and
+/// every other one as `_other`, so a client cannot add series without bound. The log record
+/// keeps the method as sent.
+#[tokio::test]
+async fn method_labels_are_bounded() {
+    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
+        .replace("mcp-service", "methods-service")
+        .replace("mcp-route", "methods-route");
+    let h = Harness::start(Options::default(), &yaml).await;
+    for n in 0..5 {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{n},"method":"custom/m{n}","params":{{}}}}"#);
+        post(&h, &body).await.bytes().await.unwrap();
+    }
+    post(&h, r#"{"jsonrpc":"2.0","id":9,"method":"Tools/List"}"#)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let records = records(&h, 6).await;
+    assert_eq!(records[0]["ai"]["mcp"]["rpc"][0]["method"], "custom/m0");
+    assert_eq!(records[5]["ai"]["mcp"]["rpc"][0]["method"], "Tools/List");
+    let metrics = h.metrics().await;
+    let series = |method: &str| {
+        format!(
+            r#"kong_ai_mcp_response_body_size_bytes_count{{service="methods-service",route="methods-route",method="{method}",workspace="default",tool_name=""}}"#
+        )
+    };
+    assert!(metrics.contains(&(series("_other") + " 5")), "{metrics}");
+    assert!(
+        metrics.contains(&(series("tools/list") + " 1")),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("custom/m"), "{metrics}");
+    assert!(!metrics.contains("Tools/List"), "{metrics}");
+}
+
 #[tokio::test]
 async fn errors_are_classified() {
-    let h = Harness::marketplace(Options::default(), OBSERVED).await;
+    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
+        .replace("mcp-service", "errors-service")
+        .replace("mcp-route", "errors-route");
+    let h = Harness::start(Options::default(), &yaml).await;
     // Unknown tool: the upstream answers a JSON-RPC error.
     post(&h, r#"{"jsonrpc":"2.0","id":"e1","method":"tools/call","params":{"name":"nope","arguments":{}}}"#).await;
     // Unknown method.
@@ -203,7 +242,7 @@ async fn errors_are_classified() {
     );
     assert!(
         metrics.contains(
-            r#"method="frobnicate",workspace="default",tool_name="",type="Method not found"} 1"#
+            r#"route="errors-route",method="_other",workspace="default",tool_name="",type="Method not found"} 1"#
         ),
         "{metrics}"
     );

@@ -43,7 +43,9 @@ impl Outcome {
 /// One call as metrics see it (labels already bounded).
 #[derive(Debug, Clone)]
 pub struct CallStat {
-    pub method: String,
+    /// The method as a metric label: its canonical spelling when the gateway knows it, else
+    /// [`OTHER`] (clients choose methods; every new one must not be a new series).
+    pub method: &'static str,
     pub tool_name: String,
     pub latency_ms: Option<f64>,
     pub size: Option<f64>,
@@ -106,7 +108,7 @@ impl Rejected {
         }
         let stats = McpStats {
             calls: vec![CallStat {
-                method: String::new(),
+                method: "",
                 tool_name: String::new(),
                 latency_ms: None,
                 size: None,
@@ -210,7 +212,7 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
             _ => String::new(),
         };
         stats.calls.push(CallStat {
-            method: call.method.clone(),
+            method: envelope::canonical_method(&call.method).unwrap_or(OTHER),
             tool_name,
             latency_ms: latency,
             size: call.answer.as_ref().map(|a| a.size as f64),
