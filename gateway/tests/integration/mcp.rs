@@ -127,12 +127,17 @@ async fn real_client_sees_what_the_mock_serves_in_every_mode() {
     }
 }
 
+/// The observed marketplace with service and route named `<name>-service` and `<name>-route`:
+/// metrics are process-wide, so a test that reads them keeps its series apart from the others'.
+fn observed_as(name: &str) -> String {
+    format!("{}{OBSERVED}", crate::common::marketplace_yaml())
+        .replace("mcp-service", &format!("{name}-service"))
+        .replace("mcp-route", &format!("{name}-route"))
+}
+
 #[tokio::test]
 async fn tools_call_record_and_metrics() {
-    // Metrics are process-wide: this test's own route keeps its series apart from the others'.
-    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
-        .replace("mcp-service", "metrics-service")
-        .replace("mcp-route", "metrics-route");
+    let yaml = observed_as("metrics");
     let h = Harness::start(Options::default(), &yaml).await;
     let body = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_orders","arguments":{}}}"#;
     let res = post(&h, body).await;
@@ -174,9 +179,7 @@ async fn tools_call_record_and_metrics() {
 /// keeps the method as sent.
 #[tokio::test]
 async fn method_labels_are_bounded() {
-    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
-        .replace("mcp-service", "methods-service")
-        .replace("mcp-route", "methods-route");
+    let yaml = observed_as("methods");
     let h = Harness::start(Options::default(), &yaml).await;
     for n in 0..5 {
         let body = format!(r#"{{"jsonrpc":"2.0","id":{n},"method":"custom/m{n}","params":{{}}}}"#);
@@ -207,9 +210,7 @@ async fn method_labels_are_bounded() {
 
 #[tokio::test]
 async fn errors_are_classified() {
-    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
-        .replace("mcp-service", "errors-service")
-        .replace("mcp-route", "errors-route");
+    let yaml = observed_as("errors");
     let h = Harness::start(Options::default(), &yaml).await;
     // Unknown tool: the upstream answers a JSON-RPC error.
     post(&h, r#"{"jsonrpc":"2.0","id":"e1","method":"tools/call","params":{"name":"nope","arguments":{}}}"#).await;
@@ -476,9 +477,7 @@ async fn batches_are_observed_element_by_element() {
 
 #[tokio::test]
 async fn record_and_metrics_snapshots() {
-    let yaml = format!("{}{OBSERVED}", crate::common::marketplace_yaml())
-        .replace("mcp-service", "snap-service")
-        .replace("mcp-route", "snap-route");
+    let yaml = observed_as("snap");
     let h = Harness::start(
         Options {
             sse: true,

@@ -90,7 +90,7 @@ impl Plugin for Prometheus {
 /// `kong_ai_mcp_*` from the facts the MCP plugin left in the context.
 fn ai_metrics(handles: &mut Handles, route: RouteKey, ctx: &Ctx, stats: &McpStats) {
     for call in &stats.calls {
-        let h = handles.mcp_call(route, ctx, &call.method, &call.tool_name);
+        let h = handles.mcp_call(route, ctx, call.method, &call.tool_name);
         if let Some(latency) = call.latency_ms {
             h.latency().record(latency);
         }
