@@ -170,7 +170,10 @@ async fn a_very_slow_http_log_endpoint_never_holds_a_request_up() {
         (lost >= want).then_some(lost)
     })
     .await;
-    assert!(lost <= want + 1.0, "{lost} dropped of {sent} with max_entries 4");
+    assert!(
+        lost <= want + 1.0,
+        "{lost} dropped of {sent} with max_entries 4"
+    );
 }
 
 /// The collector sleeps when the queue stays empty and the next line wakes it: lines sent from
