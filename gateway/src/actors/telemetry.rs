@@ -196,8 +196,7 @@ impl TelemetryActor {
             Err(error) => {
                 tracing::warn!(endpoint = %target.endpoint(), %error, records,
                     "http-log batch dropped: retries exhausted (queue.max_retry_time)");
-                metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "delivery_failed")
-                    .increment(count);
+                sink::dropped("http-log", "delivery_failed", count);
             }
         }
         self.pump(target, ctx);
@@ -224,8 +223,7 @@ impl Supervised for TelemetryActor {
         // queues held rather than lose it silently.
         let lost: usize = self.http.values().map(Queue::held).sum();
         if lost > 0 {
-            metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => "http-log", "reason" => "sink_restarted")
-                .increment(lost as u64);
+            sink::dropped("http-log", "sink_restarted", lost as u64);
         }
         self.http.clear();
         self.held.send_replace(0);

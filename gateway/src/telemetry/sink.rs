@@ -51,7 +51,7 @@ struct Pipe {
 }
 
 /// The queue between requests and the telemetry actor, bounded at `capacity` lines held.
-pub fn queue(capacity: usize) -> (Sender<LogLine>, LogQueue) {
+pub fn queue(capacity: usize) -> (QueueSender, LogQueue) {
     let (tx, rx) = crossbeam_channel::unbounded();
     let pipe = Arc::new(Pipe {
         held: AtomicUsize::new(0),
@@ -59,7 +59,7 @@ pub fn queue(capacity: usize) -> (Sender<LogLine>, LogQueue) {
         asleep: AtomicBool::new(true),
     });
     (
-        Sender {
+        QueueSender {
             tx,
             pipe: pipe.clone(),
         },
@@ -68,8 +68,9 @@ pub fn queue(capacity: usize) -> (Sender<LogLine>, LogQueue) {
 }
 
 /// The request side of [`queue`], before it knows the actor to wake.
-pub struct Sender<T> {
-    tx: crossbeam_channel::Sender<T>,
+#[derive(Clone)]
+pub struct QueueSender {
+    tx: crossbeam_channel::Sender<LogLine>,
     pipe: Arc<Pipe>,
 }
 
@@ -77,29 +78,24 @@ pub struct Sender<T> {
 /// actor is awake (under load), wakes no thread: the actor collects every few milliseconds.
 #[derive(Clone)]
 pub struct LogSender {
-    tx: crossbeam_channel::Sender<LogLine>,
-    pipe: Arc<Pipe>,
+    queue: QueueSender,
     wake: Recipient<Wake>,
 }
 
 impl LogSender {
-    pub fn new(sender: Sender<LogLine>, wake: Recipient<Wake>) -> Self {
-        LogSender {
-            tx: sender.tx,
-            pipe: sender.pipe,
-            wake,
-        }
+    pub fn new(queue: QueueSender, wake: Recipient<Wake>) -> Self {
+        LogSender { queue, wake }
     }
 
     pub fn send(&self, target: Target, line: Arc<str>) {
         let kind = target.kind();
-        let pipe = &self.pipe;
+        let pipe = &self.queue.pipe;
         if pipe.held.fetch_add(1, Ordering::AcqRel) >= pipe.capacity {
             pipe.held.fetch_sub(1, Ordering::AcqRel);
             dropped(kind, "queue_full", 1);
             return;
         }
-        if self.tx.send(LogLine { target, line }).is_err() {
+        if self.queue.tx.send(LogLine { target, line }).is_err() {
             pipe.held.fetch_sub(1, Ordering::AcqRel);
             dropped(kind, "sink_closed", 1);
             return;

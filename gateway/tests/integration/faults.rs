@@ -272,9 +272,7 @@ async fn hostile_json_in_a_response_is_relayed_untouched() {
 /// call still names the request: the same id the client got in `X-Kong-Request-Id`.
 #[tokio::test]
 async fn an_upstream_warning_names_the_clients_request_id() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = rig::closed_addr().port();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kong.yaml");
     std::fs::write(

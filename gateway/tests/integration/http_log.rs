@@ -241,20 +241,21 @@ async fn failed_posts_are_retried_until_delivered() {
     assert_eq!(c.attempts(), 3, "two 500s, then the 200");
 }
 
-#[tokio::test]
-async fn an_endpoint_that_is_down_neither_slows_requests_nor_loses_records_silently() {
-    // A port nobody listens on: bound, then released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let queue = "{ max_retry_time: 1, initial_retry_delay: 0.05, max_retry_delay: 0.2, \
-                 concurrency_limit: -1 }";
-    let h = gateway("hl-down", &format!("http://127.0.0.1:{port}/logs"), queue).await;
-    let labels = [("sink", "http-log"), ("reason", "delivery_failed")];
+/// `sent` requests through a gateway whose http-log endpoint is an address where nothing
+/// listens: none waits for the sink, and at least 3 records are counted as dropped for `reason`
+/// within `wait`.
+async fn unreachable_endpoint_drops(
+    tag: &str,
+    queue: &str,
+    sent: usize,
+    reason: &str,
+    wait: Duration,
+) {
+    let endpoint = format!("http://{}/logs", crate::rig::closed_addr());
+    let h = gateway(tag, &endpoint, queue).await;
+    let labels = [("sink", "http-log"), ("reason", reason)];
     let before = counter(&h.metrics().await, DROPPED, &labels);
-    for _ in 0..3 {
+    for _ in 0..sent {
         let (status, took) = timed_get(&h, "/marketplace/users").await;
         assert_eq!(status, 200);
         assert!(
@@ -262,7 +263,7 @@ async fn an_endpoint_that_is_down_neither_slows_requests_nor_loses_records_silen
             "a request waited {took:?} for http-log"
         );
     }
-    eventually(Duration::from_secs(10), || async {
+    eventually(wait, || async {
         let now = counter(&h.metrics().await, DROPPED, &labels);
         (now >= before + 3.0).then_some(())
     })
@@ -270,29 +271,23 @@ async fn an_endpoint_that_is_down_neither_slows_requests_nor_loses_records_silen
 }
 
 #[tokio::test]
-async fn a_full_queue_drops_and_counts_instead_of_growing() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let queue = "{ max_entries: 2, max_retry_time: 30, initial_retry_delay: 1 }";
-    let h = gateway("hl-full", &format!("http://127.0.0.1:{port}/logs"), queue).await;
-    let labels = [("sink", "http-log"), ("reason", "queue_full")];
-    let before = counter(&h.metrics().await, DROPPED, &labels);
-    for _ in 0..5 {
-        let (status, took) = timed_get(&h, "/marketplace/users").await;
-        assert_eq!(status, 200);
-        assert!(
-            took < Duration::from_secs(1),
-            "a request waited {took:?} for http-log"
-        );
-    }
-    eventually(Duration::from_secs(5), || async {
-        let now = counter(&h.metrics().await, DROPPED, &labels);
-        (now >= before + 3.0).then_some(())
-    })
+async fn an_endpoint_that_is_down_neither_slows_requests_nor_loses_records_silently() {
+    let queue = "{ max_retry_time: 1, initial_retry_delay: 0.05, max_retry_delay: 0.2, \
+                 concurrency_limit: -1 }";
+    unreachable_endpoint_drops(
+        "hl-down",
+        queue,
+        3,
+        "delivery_failed",
+        Duration::from_secs(10),
+    )
     .await;
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_and_counts_instead_of_growing() {
+    let queue = "{ max_entries: 2, max_retry_time: 30, initial_retry_delay: 1 }";
+    unreachable_endpoint_drops("hl-full", queue, 5, "queue_full", Duration::from_secs(5)).await;
 }
 
 #[actix_rt::test]

@@ -230,9 +230,7 @@ async fn chunked_request_bodies_stream_through() {
 
 #[tokio::test]
 async fn upstream_down_is_502_and_other_routes_keep_serving() {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_addr = dead.local_addr().unwrap();
-    drop(dead);
+    let dead_addr = crate::rig::closed_addr();
     let yaml = format!(
         "{}  - name: dead\n    url: http://{dead_addr}\n    routes:\n      - name: dead-route\n        paths: [/dead]\n",
         crate::common::marketplace_yaml()

@@ -103,6 +103,47 @@ async fn open_stream(
     res.bytes_stream()
 }
 
+/// A gateway child with `nginx_main_worker_shutdown_timeout` = `drain`, and a `tools/call` event
+/// stream through it that would last 50 s, its first event read.
+struct Endless {
+    _sse: mock_marketplace::MockHandle,
+    _sink: FakeUpstream,
+    gw: ChildGateway,
+    dir: tempfile::TempDir,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>>>,
+    first: bytes::Bytes,
+}
+
+async fn endless_stream(drain: &str) -> Endless {
+    let sse = mock_marketplace::spawn(Options {
+        sse: true,
+        progress: 200,
+        progress_interval: Duration::from_millis(250),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let (sink, bodies) = collector().await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = sse.addr().to_string();
+    let path = config(dir.path(), &addr, &addr, &sink.addr.to_string());
+    let gw = ChildGateway::start(&path, &[("KONG_NGINX_MAIN_WORKER_SHUTDOWN_TIMEOUT", drain)]);
+    let http = reqwest::Client::new();
+    let mut stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>> =
+        Box::pin(open_stream(&http, &gw).await);
+    let first = stream.next().await.expect("a first event").unwrap();
+    Endless {
+        _sse: sse,
+        _sink: sink,
+        gw,
+        dir,
+        bodies,
+        stream,
+        first,
+    }
+}
+
 /// Reads the rest of an event stream (bounded), answering its text and whether it ended cleanly.
 async fn drain_stream(
     mut stream: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
@@ -219,22 +260,16 @@ async fn sigterm_drains_in_flight_work_flushes_logs_and_exits_0() {
 
 #[tokio::test]
 async fn the_drain_timeout_bounds_a_stream_that_would_not_end() {
-    let sse = mock_marketplace::spawn(Options {
-        sse: true,
-        progress: 200,
-        progress_interval: Duration::from_millis(250),
-        ..Options::default()
-    })
-    .await
-    .unwrap();
-    let (sink, bodies) = collector().await;
-    let dir = tempfile::tempdir().unwrap();
-    let addr = sse.addr().to_string();
-    let path = config(dir.path(), &addr, &addr, &sink.addr.to_string());
-    let mut gw = ChildGateway::start(&path, &[("KONG_NGINX_MAIN_WORKER_SHUTDOWN_TIMEOUT", "1s")]);
-    let http = reqwest::Client::new();
-    let mut stream = Box::pin(open_stream(&http, &gw).await);
-    let first = stream.next().await.expect("a first event").unwrap();
+    // Every part is bound: the mocks and the directory must live until the test ends.
+    let Endless {
+        _sse,
+        _sink,
+        mut gw,
+        dir,
+        bodies,
+        stream,
+        first,
+    } = endless_stream("1s").await;
     gw.sigterm();
     // The stream would last 50 s: the drain ends it, and the process exits 0.
     let code = gw.wait_exit(Duration::from_secs(20)).await;
@@ -251,22 +286,14 @@ async fn the_drain_timeout_bounds_a_stream_that_would_not_end() {
 
 #[tokio::test]
 async fn a_second_signal_stops_at_once() {
-    let sse = mock_marketplace::spawn(Options {
-        sse: true,
-        progress: 200,
-        progress_interval: Duration::from_millis(250),
-        ..Options::default()
-    })
-    .await
-    .unwrap();
-    let (sink, _) = collector().await;
-    let dir = tempfile::tempdir().unwrap();
-    let addr = sse.addr().to_string();
-    let path = config(dir.path(), &addr, &addr, &sink.addr.to_string());
-    let mut gw = ChildGateway::start(&path, &[("KONG_NGINX_MAIN_WORKER_SHUTDOWN_TIMEOUT", "60s")]);
-    let http = reqwest::Client::new();
-    let mut stream = Box::pin(open_stream(&http, &gw).await);
-    stream.next().await.expect("a first event").unwrap();
+    let Endless {
+        _sse,
+        _sink,
+        mut gw,
+        dir: _dir,
+        stream,
+        ..
+    } = endless_stream("60s").await;
     gw.sigterm();
     gw.wait_for_line(Duration::from_secs(10), |l| l.contains("shutting down"))
         .expect("the drain starts");
