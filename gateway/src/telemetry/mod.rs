@@ -2,6 +2,7 @@
 //! Prometheus recorder.
 
 pub mod http_log;
+pub mod json;
 pub mod metrics;
 pub mod names;
 pub mod record;

@@ -11,12 +11,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header::{HeaderMap, HeaderValue};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::json::{self, Elements, JsonText, Members};
 use crate::config::model::{Config, Consumer, Route, Service};
 use crate::plugins::context::Ctx;
 
@@ -141,7 +142,7 @@ pub struct Record {
     failure: Option<&'static str>,
     secret_names: Option<Arc<[String]>>,
     /// Plugins' sections, after Kong's fields, in the order they were added.
-    sections: Map<String, Value>,
+    sections: Vec<(&'static str, Members)>,
     line: OnceCell<Arc<str>>,
 }
 
@@ -181,7 +182,7 @@ pub fn build(ctx: &Ctx, facts: RequestFacts) -> Record {
         credential: ctx.credential.as_ref().map(|c| (c.id, c.consumer)),
         failure: ctx.failure,
         secret_names: ctx.secret_names.clone(),
-        sections: Map::new(),
+        sections: Vec::new(),
         line: OnceCell::new(),
     }
 }
@@ -197,29 +198,24 @@ impl Record {
         self.from_upstream
     }
 
-    /// The top-level object `name` of the plugins' sections (`ai`), created empty when absent.
-    pub fn section(&mut self, name: &str) -> &mut Map<String, Value> {
+    /// Adds member `key` to the plugins' top-level object `section` (`ai`), which is created
+    /// when absent.
+    pub fn add(&mut self, section: &'static str, key: &str, value: &JsonText) {
         self.line.take();
-        let entry = self
-            .sections
-            .entry(name)
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
-        }
-        entry.as_object_mut().expect("made an object above")
+        let i = match self.sections.iter().position(|(name, _)| *name == section) {
+            Some(i) => i,
+            None => {
+                self.sections.push((section, Members::default()));
+                self.sections.len() - 1
+            }
+        };
+        self.sections[i].1.raw(key, value.as_str());
     }
 
     /// The record as one line of JSON, written once and shared by every log plugin.
     pub fn line(&self) -> Arc<str> {
         self.line
-            .get_or_init(|| match serde_json::to_string(self) {
-                Ok(line) => Arc::from(line),
-                Err(e) => {
-                    tracing::error!(error = %e, "log record not serializable");
-                    Arc::from("{}")
-                }
-            })
+            .get_or_init(|| Arc::from(self.write().as_str()))
             .clone()
     }
 
@@ -231,192 +227,122 @@ impl Record {
 /// Kong's key order: request, response, route, latencies, client_ip, started_at, upstream_uri,
 /// workspace, workspace_name, tries, source, then service, consumer, authenticated_entity and
 /// failure when there are, then the plugins' sections.
-impl Serialize for Record {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Record {
+    fn write(&self) -> JsonText {
         let secrets = self.secrets();
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry(
-            "request",
-            &RequestJson {
-                facts: &self.facts,
-                size: self.request_size,
-                id: &self.request_id,
-                secrets,
-            },
-        )?;
-        map.serialize_entry(
-            "response",
-            &ResponseJson {
-                status: self.status,
-                headers: HeadersJson {
-                    headers: &self.response_headers,
-                    secrets: &[],
-                },
-                size: self.response_size,
-            },
-        )?;
-        map.serialize_entry("route", &*self.route)?;
-        map.serialize_entry("latencies", &LatenciesJson(self.latencies))?;
-        map.serialize_entry("client_ip", &self.client_ip)?;
-        map.serialize_entry("started_at", &self.started_at)?;
-        map.serialize_entry("upstream_uri", &redact_query(&self.upstream_uri, secrets))?;
-        map.serialize_entry("workspace", WORKSPACE_ID)?;
-        map.serialize_entry("workspace_name", "default")?;
-        map.serialize_entry("tries", &Tries(self.tried.as_ref()))?;
-        let source = if self.from_upstream {
-            "upstream"
+        let mut out = Members::with_capacity(2048);
+
+        let mut request = Members::with_capacity(512);
+        request.str("method", &self.facts.method);
+        request.str("uri", &redact_query(&self.facts.uri, secrets));
+        request.str("url", &redact_query(&self.facts.url, secrets));
+        request.object("headers", &headers(&self.facts.headers, secrets));
+        if self.facts.query().is_empty() {
+            request.raw("querystring", "{}");
         } else {
-            "kong"
-        };
-        map.serialize_entry("source", source)?;
+            request.serde(
+                "querystring",
+                &QueryJson {
+                    query: self.facts.query(),
+                    secrets,
+                },
+            );
+        }
+        request.u64("size", self.request_size);
+        request.str("id", &self.request_id);
+        out.object("request", &request);
+
+        let mut response = Members::with_capacity(256);
+        response.u64("status", self.status.into());
+        response.object("headers", &headers(&self.response_headers, &[]));
+        response.u64("size", self.response_size);
+        out.object("response", &response);
+
+        out.raw("route", self.route.get());
+        let mut latencies = Members::with_capacity(48);
+        latencies.u64("request", self.latencies.request);
+        latencies.u64("proxy", self.latencies.proxy);
+        latencies.u64("kong", self.latencies.kong);
+        out.object("latencies", &latencies);
+        out.str("client_ip", &self.client_ip);
+        out.i64("started_at", self.started_at);
+        out.str("upstream_uri", &redact_query(&self.upstream_uri, secrets));
+        out.str("workspace", WORKSPACE_ID);
+        out.str("workspace_name", "default");
+        let mut tries = Elements::default();
+        if let Some((ip, port)) = &self.tried {
+            let mut one = Members::with_capacity(32);
+            one.str("ip", ip);
+            one.u64("port", (*port).into());
+            tries.object(&one);
+        }
+        tries.put(&mut out, "tries");
+        out.str(
+            "source",
+            if self.from_upstream {
+                "upstream"
+            } else {
+                "kong"
+            },
+        );
         if let Some(service) = &self.service {
-            map.serialize_entry("service", &**service)?;
+            out.raw("service", service.get());
         }
         if let Some(consumer) = &self.consumer {
-            map.serialize_entry("consumer", &**consumer)?;
+            out.serde("consumer", &**consumer);
         }
         if let Some((id, consumer_id)) = &self.credential {
-            map.serialize_entry(
-                "authenticated_entity",
-                &AuthenticatedEntity { id, consumer_id },
-            )?;
+            let mut entity = Members::with_capacity(96);
+            entity.str("id", &id.to_string());
+            entity.str("consumer_id", &consumer_id.to_string());
+            out.object("authenticated_entity", &entity);
         }
         if let Some(failure) = self.failure {
-            map.serialize_entry("failure", failure)?;
+            out.str("failure", failure);
         }
         for (name, section) in &self.sections {
-            map.serialize_entry(name, section)?;
+            out.object(name, section);
         }
-        map.end()
+        out.into_object()
     }
 }
 
-struct RequestJson<'a> {
-    facts: &'a RequestFacts,
-    size: u64,
-    id: &'a str,
-    secrets: &'a [String],
-}
-
-impl Serialize for RequestJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(7))?;
-        map.serialize_entry("method", &self.facts.method)?;
-        map.serialize_entry("uri", &redact_query(&self.facts.uri, self.secrets))?;
-        map.serialize_entry("url", &redact_query(&self.facts.url, self.secrets))?;
-        map.serialize_entry(
-            "headers",
-            &HeadersJson {
-                headers: &self.facts.headers,
-                secrets: self.secrets,
-            },
-        )?;
-        map.serialize_entry(
-            "querystring",
-            &QueryJson {
-                query: self.facts.query(),
-                secrets: self.secrets,
-            },
-        )?;
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("id", self.id)?;
-        map.end()
+fn header_text(value: &HeaderValue, secret: bool) -> Cow<'_, str> {
+    if secret {
+        Cow::Borrowed("REDACTED")
+    } else {
+        String::from_utf8_lossy(value.as_bytes())
     }
-}
-
-#[derive(Serialize)]
-struct ResponseJson<'a> {
-    status: u16,
-    headers: HeadersJson<'a>,
-    size: u64,
-}
-
-struct LatenciesJson(Latencies);
-
-impl Serialize for LatenciesJson {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("request", &self.0.request)?;
-        map.serialize_entry("proxy", &self.0.proxy)?;
-        map.serialize_entry("kong", &self.0.kong)?;
-        map.end()
-    }
-}
-
-struct Tries<'a>(Option<&'a (String, u16)>);
-
-impl Serialize for Tries<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Try<'a> {
-            ip: &'a str,
-            port: u16,
-        }
-        let mut seq = serializer.serialize_seq(Some(self.0.is_some() as usize))?;
-        if let Some((ip, port)) = self.0 {
-            seq.serialize_element(&Try { ip, port: *port })?;
-        }
-        seq.end()
-    }
-}
-
-#[derive(Serialize)]
-struct AuthenticatedEntity<'a> {
-    id: &'a Uuid,
-    consumer_id: &'a Uuid,
 }
 
 /// Headers as Kong logs them: lower-case names, repeated headers as arrays, credentials (and
 /// the route's key names) redacted.
-struct HeadersJson<'a> {
-    headers: &'a HeaderMap,
-    secrets: &'a [String],
-}
-
-impl Serialize for HeadersJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.headers.len_keys()))?;
-        for name in self.headers.keys() {
-            let key = name.as_str();
-            let secret =
-                REDACTED.contains(&key) || self.secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
-            let mut values = self.headers.get_all(name);
-            let first = values.next();
-            match values.next() {
-                None => map.serialize_entry(
-                    key,
-                    &HeaderText {
-                        value: first,
-                        secret,
-                    },
-                )?,
-                Some(second) => {
-                    let all: Vec<HeaderText> = [first, Some(second)]
-                        .into_iter()
-                        .chain(values.map(Some))
-                        .map(|value| HeaderText { value, secret })
-                        .collect();
-                    map.serialize_entry(key, &all)?
+fn headers(headers: &HeaderMap, secrets: &[String]) -> Members {
+    let mut out = Members::with_capacity(64 * headers.len());
+    for name in headers.keys() {
+        let key = name.as_str();
+        let secret = REDACTED.contains(&key) || secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
+        let text = |value| header_text(value, secret);
+        let mut values = headers.get_all(name);
+        let Some(first) = values.next() else {
+            out.raw(key, "null");
+            continue;
+        };
+        match values.next() {
+            None => out.str(key, &text(first)),
+            Some(second) => {
+                let list = out.key(key);
+                list.push(b'[');
+                json::string(list, &text(first));
+                for value in std::iter::once(second).chain(values) {
+                    list.push(b',');
+                    json::string(list, &text(value));
                 }
+                list.push(b']');
             }
         }
-        map.end()
     }
-}
-
-struct HeaderText<'a> {
-    value: Option<&'a HeaderValue>,
-    secret: bool,
-}
-
-impl Serialize for HeaderText<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.value {
-            None => serializer.serialize_unit(),
-            Some(_) if self.secret => serializer.serialize_str("REDACTED"),
-            Some(v) => serializer.serialize_str(&String::from_utf8_lossy(v.as_bytes())),
-        }
-    }
+    out
 }
 
 /// The query string as Kong logs it: `name: value`, `name: true` for a bare name, the last of
@@ -493,11 +419,8 @@ mod tests {
         add("x-team-key", "k1");
         add("x-team-key", "k2");
         let names = secrets(&["X-Team-Key"]);
-        let json = serde_json::to_value(HeadersJson {
-            headers: &headers,
-            secrets: &names,
-        })
-        .unwrap();
+        let text = super::headers(&headers, &names).into_object();
+        let json: Value = serde_json::from_str(text.as_str()).unwrap();
         assert_eq!(json["accept"], "a");
         assert_eq!(json["x-many"], json!(["1", "2"]));
         assert_eq!(json["authorization"], "REDACTED");

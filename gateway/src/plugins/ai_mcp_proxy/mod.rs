@@ -24,7 +24,7 @@ use actix_web::http::header;
 use actix_web::HttpResponse;
 use bytes::Bytes;
 use futures_util::future::LocalBoxFuture;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use self::access::Parsed;
@@ -35,6 +35,7 @@ use self::schema::AiMcpProxyConfig;
 use super::context::{Ctx, ProxyRequest};
 use super::Plugin;
 use crate::config::ConfigError;
+use crate::telemetry::json::Members;
 use crate::telemetry::record::Record;
 
 pub use self::record::McpStats;
@@ -257,7 +258,7 @@ impl Plugin for AiMcpProxy {
         let Some(mut obs) = ctx.extensions.remove::<Observation>() else {
             if !audits.decisions.is_empty() {
                 // Listings filtered on a stream the client opened with GET.
-                self.finish_log(ctx, record, Map::new(), McpStats::default(), audits);
+                self.finish_log(ctx, record, Members::default(), McpStats::default(), audits);
             }
             return;
         };
@@ -281,14 +282,17 @@ impl AiMcpProxy {
         &self,
         ctx: &mut Ctx,
         record: &mut Record,
-        mut section: Map<String, Value>,
+        mut section: Members,
         mut stats: McpStats,
         audits: acl::Audits,
     ) {
         if !audits.records.is_empty() {
-            section.insert("audit".into(), Value::Array(audits.records));
+            section.serde("audit", &audits.records);
         }
-        insert_section(record, section);
+        // At `ai.mcp` of the log record; nothing when it is empty.
+        if !section.is_empty() {
+            record.add("ai", "mcp", &section.into_object());
+        }
         // Tool names come from clients: bound them like every other tool_name label.
         let route = ctx.route.id;
         stats.acl = audits
@@ -300,14 +304,4 @@ impl AiMcpProxy {
             ctx.extensions.insert(stats);
         }
     }
-}
-
-/// Puts the section at `ai.mcp` of the log record (nothing when it is empty).
-fn insert_section(record: &mut Record, section: Map<String, Value>) {
-    if section.is_empty() {
-        return;
-    }
-    record
-        .section("ai")
-        .insert("mcp".into(), Value::Object(section));
 }

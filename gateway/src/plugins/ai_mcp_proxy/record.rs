@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+use crate::telemetry::json::{Elements, Members};
 use uuid::Uuid;
 
 use super::envelope;
@@ -95,16 +95,18 @@ pub struct Rejected {
 
 impl Rejected {
     /// One rpc entry with the refusal's error; `method` is unknown (the body was not trusted).
-    pub fn build(&self, statistics: bool) -> (Map<String, Value>, McpStats) {
-        let mut section = Map::new();
+    pub fn build(&self, statistics: bool) -> (Members, McpStats) {
+        let mut section = Members::default();
         if statistics {
-            let mut entry = Map::new();
+            let mut entry = Members::default();
             if let Some(id) = &self.id {
-                entry.insert("id".into(), Value::from(id.to_log_string()));
+                entry.str("id", &id.to_log_string());
             }
-            entry.insert("error".into(), Value::from(self.message.as_str()));
-            entry.insert("outcome".into(), Value::from(self.outcome.as_str()));
-            section.insert("rpc".into(), json!([entry]));
+            entry.str("error", &self.message);
+            entry.str("outcome", self.outcome.as_str());
+            let mut rpc = Elements::default();
+            rpc.object(&entry);
+            rpc.put(&mut section, "rpc");
         }
         let stats = McpStats {
             calls: vec![CallStat {
@@ -124,10 +126,10 @@ impl Rejected {
 }
 
 /// Builds the `ai.mcp` section and the metric facts.
-pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpStats) {
-    let mut section = Map::new();
+pub fn build(obs: &Observation, end: &Ending<'_>) -> (Members, McpStats) {
+    let mut section = Members::with_capacity(256);
     if let Some(session) = &obs.session_id {
-        section.insert("mcp_session_id".into(), Value::from(session.as_str()));
+        section.str("mcp_session_id", session);
     }
     let mut stats = McpStats::default();
     let events = obs.events();
@@ -136,7 +138,7 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
         (Some((_, Some(first))), Some(sent)) => Some(ms(sent, first)),
         _ => None,
     };
-    let mut rpc = Vec::with_capacity(obs.calls.len());
+    let mut rpc = Elements::default();
     for call in &obs.calls {
         let denied = call.id.as_ref().and_then(|id| {
             obs.denied
@@ -154,20 +156,20 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
             .as_ref()
             .zip(end.sent)
             .map(|(a, sent)| ms(sent, a.at));
-        let mut entry = Map::new();
-        entry.insert("method".into(), Value::from(call.method.as_str()));
+        let mut entry = Members::with_capacity(192);
+        entry.str("method", &call.method);
         if let Some(id) = &call.id {
-            entry.insert("id".into(), Value::from(id.to_log_string()));
+            entry.str("id", &id.to_log_string());
         }
         if let Some(l) = latency {
-            entry.insert("latency".into(), json!(l.round() as u64));
+            entry.u64("latency", l.round() as u64);
         }
         if let Some(a) = &call.answer {
-            entry.insert("response_body_size".into(), json!(a.size));
+            entry.u64("response_body_size", a.size as u64);
         }
         if is_call {
             if let Some(name) = &call.tool_name {
-                entry.insert("tool_name".into(), Value::from(name.as_str()));
+                entry.str("tool_name", name);
             }
         }
         let error = denied.or_else(|| {
@@ -177,27 +179,24 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
                 .map(|(_, m)| m.as_str())
         });
         if let Some(message) = error {
-            entry.insert("error".into(), Value::from(message));
+            entry.str("error", message);
         }
-        entry.insert("outcome".into(), Value::from(outcome.as_str()));
+        entry.str("outcome", outcome.as_str());
         if let Some(f) = first_event_ms {
-            entry.insert("time_to_first_event".into(), json!(f.round() as u64));
+            entry.u64("time_to_first_event", f.round() as u64);
         }
         if let Some((n, _)) = events {
-            entry.insert("events".into(), json!(n));
+            entry.u64("events", n);
         }
         if obs.keep_payloads {
-            let mut payload = Map::new();
-            payload.insert(
-                "request".into(),
-                Value::from(String::from_utf8_lossy(&call.request)),
-            );
+            let mut payload = Members::default();
+            payload.str("request", &String::from_utf8_lossy(&call.request));
             if let Some(p) = call.answer.as_ref().and_then(|a| a.payload.as_ref()) {
-                payload.insert("response".into(), Value::from(p.as_str()));
+                payload.str("response", p);
             }
-            entry.insert("payload".into(), Value::Object(payload));
+            entry.object("payload", &payload);
         }
-        rpc.push(Value::Object(entry));
+        rpc.object(&entry);
         let error_type = match &call.answer {
             _ if denied.is_some() => Some(envelope::error_class(envelope::INVALID_PARAMS)),
             Some(a) => match &a.error {
@@ -225,7 +224,7 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Map<String, Value>, McpSta
         }
     }
     if end.statistics {
-        section.insert("rpc".into(), Value::Array(rpc));
+        rpc.put(&mut section, "rpc");
     }
     (section, stats)
 }
@@ -297,6 +296,10 @@ mod tests {
         obs
     }
 
+    fn json(section: Members) -> serde_json::Value {
+        serde_json::from_str(section.into_object().as_str()).unwrap()
+    }
+
     fn ending(names: &ToolNames) -> Ending<'_> {
         Ending {
             sent: Some(Instant::now() - std::time::Duration::from_millis(5)),
@@ -317,6 +320,7 @@ mod tests {
             &observed(call, tool_error, "application/json"),
             &ending(&names),
         );
+        let section = json(section);
         assert_eq!(section["rpc"][0]["outcome"], "tool_error");
         assert!(
             section["rpc"][0].get("error").is_none(),
@@ -327,6 +331,7 @@ mod tests {
         let server_error = r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32000,"message":"down"}}"#;
         let sse = format!("event: message\ndata: {server_error}\n\n");
         let (section, stats) = build(&observed(call, &sse, "text/event-stream"), &ending(&names));
+        let section = json(section);
         assert_eq!(section["rpc"][0]["outcome"], "jsonrpc_error");
         assert_eq!(section["rpc"][0]["error"], "down");
         assert_eq!(section["rpc"][0]["events"], 1);
@@ -340,7 +345,7 @@ mod tests {
         let obs = observed(call, ": keep-alive\n\n", "text/event-stream");
         let mut end = ending(&names);
         end.failure = Some("transport_error");
-        let (section, _) = build(&obs, &end);
+        let section = json(build(&obs, &end).0);
         assert_eq!(section["rpc"][0]["outcome"], "transport_error");
         assert!(section["rpc"][0].get("latency").is_none());
     }

@@ -1,0 +1,276 @@
+//! JSON text written straight from the gateway's own values, for the log record: the same
+//! bytes serde_json writes for the same values (compact, its string escapes), without building
+//! a value tree first and with an escaper that copies runs of plain text whole.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// JSON text the gateway wrote itself (valid by construction), ready to be embedded.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct JsonText(String);
+
+impl JsonText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The members of one JSON object, in the order they are added.
+#[derive(Default)]
+pub struct Members {
+    buf: Vec<u8>,
+}
+
+impl Members {
+    pub fn with_capacity(bytes: usize) -> Self {
+        Members {
+            buf: Vec::with_capacity(bytes),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Starts member `name` and answers the buffer its value is written to.
+    pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
+        if !self.buf.is_empty() {
+            self.buf.push(b',');
+        }
+        string(&mut self.buf, name);
+        self.buf.push(b':');
+        &mut self.buf
+    }
+
+    pub fn str(&mut self, name: &str, value: &str) {
+        string(self.key(name), value);
+    }
+
+    pub fn u64(&mut self, name: &str, value: u64) {
+        let out = self.key(name);
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    pub fn i64(&mut self, name: &str, value: i64) {
+        let out = self.key(name);
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    /// A value that is already JSON text.
+    pub fn raw(&mut self, name: &str, json: &str) {
+        self.key(name).extend_from_slice(json.as_bytes());
+    }
+
+    /// A nested object.
+    pub fn object(&mut self, name: &str, members: &Members) {
+        let out = self.key(name);
+        out.push(b'{');
+        out.extend_from_slice(&members.buf);
+        out.push(b'}');
+    }
+
+    /// Anything else, through serde_json.
+    pub fn serde<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        let out = self.key(name);
+        let mark = out.len();
+        if serde_json::to_writer(&mut *out, value).is_err() {
+            out.truncate(mark);
+            out.extend_from_slice(b"null");
+        }
+    }
+
+    /// The object these members make.
+    pub fn into_object(mut self) -> JsonText {
+        self.buf.insert(0, b'{');
+        self.buf.push(b'}');
+        JsonText(into_string(self.buf))
+    }
+}
+
+/// The elements of one JSON array, in the order they are added.
+#[derive(Default)]
+pub struct Elements {
+    buf: Vec<u8>,
+}
+
+impl Elements {
+    pub fn object(&mut self, members: &Members) {
+        if !self.buf.is_empty() {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'{');
+        self.buf.extend_from_slice(&members.buf);
+        self.buf.push(b'}');
+    }
+
+    /// The array as a member of `parent`.
+    pub fn put(&self, parent: &mut Members, name: &str) {
+        let out = parent.key(name);
+        out.push(b'[');
+        out.extend_from_slice(&self.buf);
+        out.push(b']');
+    }
+}
+
+fn into_string(buf: Vec<u8>) -> String {
+    // Only ever written from `&str`s, whole UTF-8 sequences, and ASCII punctuation.
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Bytes JSON strings cannot hold as they are: control characters, `"` and `\`.
+const fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// `value` as a quoted JSON string, escaped as serde_json escapes it.
+pub fn string(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut plain = 0; // start of the run not yet copied
+    let mut at = 0;
+    while let Some(found) = next_escape(&bytes[at..]) {
+        let i = at + found;
+        out.extend_from_slice(&bytes[plain..i]);
+        escape(out, bytes[i]);
+        plain = i + 1;
+        at = i + 1;
+    }
+    out.extend_from_slice(&bytes[plain..]);
+    out.push(b'"');
+}
+
+/// The position of the first byte to escape, eight bytes per test where there are eight.
+fn next_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte of `v` is zero (the classic test: exact for the lowest such byte, which is all
+    // that decides whether to look closer).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_ne_bytes(chunk.try_into().expect("eight bytes"));
+        // Below 0x20 (bytes of 0x80 and above are excluded by `!x`), or `"`, or `\`.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let special =
+            below | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
+        if special != 0 {
+            if let Some(i) = chunk.iter().position(|&b| needs_escape(b)) {
+                return Some(offset + i);
+            }
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|i| offset + i)
+}
+
+fn escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(b >> 4) as usize],
+            HEX[(b & 0xf) as usize],
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ours(s: &str) -> String {
+        let mut out = Vec::new();
+        string(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut cases: Vec<String> = (0u32..0x80)
+            .map(|c| char::from_u32(c).unwrap().to_string())
+            .collect();
+        cases.extend(
+            [
+                "",
+                "plain",
+                "é ü 雪 🦀",
+                "a\"b\\c",
+                "\u{7f}\u{80}\u{2028}\u{2029}",
+                "line\nbreak\r\ttab\u{8}\u{c}\u{0}\u{1f}",
+            ]
+            .map(String::from),
+        );
+        // Escapes at every position around the 16-byte chunks, in runs and alone.
+        let mut seed = 0x2545_f491_u32;
+        for len in 0..70 {
+            for _ in 0..20 {
+                let s: String = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 17;
+                        seed ^= seed << 5;
+                        match seed % 9 {
+                            0 => '"',
+                            1 => '\\',
+                            2 => '\n',
+                            3 => '\u{1}',
+                            4 => 'é',
+                            _ => char::from(b'a' + (seed % 26) as u8),
+                        }
+                    })
+                    .collect();
+                cases.push(s);
+            }
+        }
+        for s in cases {
+            assert_eq!(ours(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn objects_and_arrays_compose() {
+        let mut inner = Members::default();
+        inner.str("k", "v\"");
+        inner.u64("n", 7);
+        inner.i64("m", -3);
+        let mut list = Elements::default();
+        list.object(&inner);
+        list.object(&Members::default());
+        let mut outer = Members::with_capacity(64);
+        outer.object("inner", &inner);
+        list.put(&mut outer, "list");
+        outer.raw("raw", "[1,2]");
+        outer.serde("serde", &serde_json::json!({"a": null}));
+        let text = outer.into_object();
+        assert_eq!(
+            text.as_str(),
+            r#"{"inner":{"k":"v\"","n":7,"m":-3},"list":[{"k":"v\"","n":7,"m":-3},{}],"raw":[1,2],"serde":{"a":null}}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(parsed["list"][0]["m"], -3);
+        assert_eq!(Members::default().into_object().as_str(), "{}");
+    }
+}
