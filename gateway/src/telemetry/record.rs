@@ -28,41 +28,54 @@ pub const WORKSPACE_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// Headers whose values never reach a log: credentials.
 const REDACTED: &[&str] = &["authorization", "proxy-authorization", "apikey", "cookie"];
 
-/// What the request looked like when it arrived, captured before plugins change it.
+/// The request as it arrived. Plugins change the copy of its headers that goes upstream, never
+/// the request itself, so the record reads method, URI, host and headers from it at the log
+/// phase (kept by reference: nothing is copied per request).
 #[derive(Default)]
 pub struct RequestFacts {
-    pub method: String,
-    pub uri: String,
-    pub url: String,
-    pub headers: HeaderMap,
+    request: Option<(actix_web::HttpRequest, u16)>,
 }
 
 impl RequestFacts {
     pub fn capture(req: &actix_web::HttpRequest, listen_port: u16) -> Self {
-        let uri = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-            .to_string();
-        let host = req.connection_info().host().to_string();
-        let url = if host.contains(':') {
+        RequestFacts {
+            request: Some((req.clone(), listen_port)),
+        }
+    }
+
+    fn method(&self) -> &str {
+        self.request
+            .as_ref()
+            .map_or("", |(r, _)| r.method().as_str())
+    }
+
+    fn uri(&self) -> &str {
+        self.request.as_ref().map_or("", |(r, _)| {
+            r.uri().path_and_query().map_or("/", |p| p.as_str())
+        })
+    }
+
+    fn url(&self) -> String {
+        let Some((req, port)) = &self.request else {
+            return String::new();
+        };
+        let uri = self.uri();
+        let info = req.connection_info();
+        let host = info.host();
+        if host.contains(':') {
             format!("http://{host}{uri}")
         } else {
-            format!("http://{host}:{listen_port}{uri}")
-        };
-        RequestFacts {
-            method: req.method().to_string(),
-            uri,
-            url,
-            // Names and values share the request's buffer: a copy is a table, not the text.
-            headers: req.headers().clone(),
+            format!("http://{host}:{port}{uri}")
         }
+    }
+
+    fn headers(&self) -> Option<&HeaderMap> {
+        self.request.as_ref().map(|(r, _)| r.headers())
     }
 
     /// The query string of the request as it arrived, without `?`.
     fn query(&self) -> &str {
-        self.uri.split_once('?').map_or("", |(_, q)| q)
+        self.uri().split_once('?').map_or("", |(_, q)| q)
     }
 }
 
@@ -233,10 +246,12 @@ impl Record {
         let mut out = Members::with_capacity(2048);
 
         let mut request = Members::with_capacity(512);
-        request.str("method", &self.facts.method);
-        request.str("uri", &redact_query(&self.facts.uri, secrets));
-        request.str("url", &redact_query(&self.facts.url, secrets));
-        request.object("headers", &headers(&self.facts.headers, secrets));
+        request.str("method", self.facts.method());
+        request.str("uri", &redact_query(self.facts.uri(), secrets));
+        request.str("url", &redact_query(&self.facts.url(), secrets));
+        let none = HeaderMap::new();
+        let arrived = self.facts.headers().unwrap_or(&none);
+        request.object("headers", &headers(arrived, secrets));
         if self.facts.query().is_empty() {
             request.raw("querystring", "{}");
         } else {
