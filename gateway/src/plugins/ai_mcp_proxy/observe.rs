@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use serde_json::value::RawValue;
 
 use super::envelope::{self, Envelope, RpcId};
 use super::sse::{SseEvent, SseParser};
@@ -142,32 +143,45 @@ impl Observation {
 
     /// Matches the JSON-RPC responses in `body` (one message or a batch) to the calls.
     fn answer(&mut self, body: &[u8], at: Instant) {
-        for message in split_batch(body) {
-            let info = envelope::inspect_response(message);
-            for m in info.messages {
-                if !m.is_response {
-                    continue;
+        let trimmed = body.trim_ascii_start();
+        if trimmed.first() == Some(&b'[') {
+            // Each element of a batch is an answer of its own, with its own bytes.
+            if let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(trimmed) {
+                for item in items {
+                    self.answer_message(item.get().as_bytes(), at);
                 }
-                let Some(id) = m.id else { continue };
-                let Some(call) = self
-                    .calls
-                    .iter_mut()
-                    .find(|c| c.answer.is_none() && c.id.as_ref() == Some(&id))
-                else {
-                    continue;
-                };
-                let tools = (call.method == "tools/list").then(|| tool_names(message));
-                call.answer = Some(Answer {
-                    at,
-                    size: message.len(),
-                    error: m.error,
-                    tool_error: m.is_error_result,
-                    payload: self
-                        .keep_payloads
-                        .then(|| String::from_utf8_lossy(message).into_owned()),
-                    tools: tools.flatten(),
-                });
+                return;
             }
+        }
+        self.answer_message(body, at);
+    }
+
+    /// Matches the responses in one message (or a batch the split above did not read).
+    fn answer_message(&mut self, message: &[u8], at: Instant) {
+        let info = envelope::inspect_response(message);
+        for m in info.messages {
+            if !m.is_response {
+                continue;
+            }
+            let Some(id) = m.id else { continue };
+            let Some(call) = self
+                .calls
+                .iter_mut()
+                .find(|c| c.answer.is_none() && c.id.as_ref() == Some(&id))
+            else {
+                continue;
+            };
+            let tools = (call.method == "tools/list").then(|| tool_names(message));
+            call.answer = Some(Answer {
+                at,
+                size: message.len(),
+                error: m.error,
+                tool_error: m.is_error_result,
+                payload: self
+                    .keep_payloads
+                    .then(|| String::from_utf8_lossy(message).into_owned()),
+                tools: tools.flatten(),
+            });
         }
     }
 
@@ -180,18 +194,6 @@ impl Observation {
             } => Some((*events, *first_event)),
             _ => None,
         }
-    }
-}
-
-/// The elements of a batch as their own bytes, or the body itself.
-fn split_batch(body: &[u8]) -> Vec<&[u8]> {
-    let trimmed = body.trim_ascii_start();
-    if trimmed.first() != Some(&b'[') {
-        return vec![body];
-    }
-    match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(trimmed) {
-        Ok(items) => items.into_iter().map(|r| r.get().as_bytes()).collect(),
-        Err(_) => vec![body],
     }
 }
 

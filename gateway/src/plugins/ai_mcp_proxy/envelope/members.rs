@@ -1,13 +1,17 @@
 //! The members of one JSON-RPC message, read from its scanned envelope: checked for duplicates
 //! and types, then turned into an [`Envelope`].
 //!
-//! `params` and `_meta`, small apart from the tool's arguments, are read again from their raw
-//! text rather than in the first pass, because reading them in place would make serde_json
-//! convert a bare number value and reject `1e400`, which is valid JSON.
+//! `params` and its `_meta` are read in place in the same pass when they are objects. Any other
+//! value fails that read (serde_json would convert a bare number and reject `1e400`, which is
+//! valid JSON), and the envelope is then scanned again the plain way, reading them from their
+//! raw text, so the outcome never depends on which way was taken.
 
+use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::value::RawValue;
 
-use super::scan::{scan_object_text, Scanned};
+use super::scan::{
+    scan_object, scan_object_text, scan_object_text_with, scan_object_with, Scanned,
+};
 use super::{
     is_prompts_get_like, is_resources_read_like, is_tools_call_like, Envelope, Kind, RpcId,
     INVALID_PARAMS, INVALID_REQUEST,
@@ -22,11 +26,69 @@ const PARAMS: usize = 3;
 const RESULT: usize = 4;
 const ERROR: usize = 5;
 const PARAMS_MEMBERS: &[&str] = &["name", "uri", "_meta"];
+// Position of `_meta` in `PARAMS_MEMBERS`.
+const META: usize = 2;
 const META_MEMBERS: &[&str] = &["io.modelcontextprotocol/protocolVersion"];
 
+/// The envelope members of one object, and those of its `params` and `params._meta`.
+pub(super) struct Members<'de> {
+    envelope: Scanned<'de>,
+    params: ParamsMembers<'de>,
+}
+
+#[derive(Default)]
+struct ParamsMembers<'de> {
+    params: Scanned<'de>,
+    meta: Scanned<'de>,
+}
+
+/// Scans the object in `json` (which must start with `{`), `params` and `_meta` included.
+pub(super) fn scan_members(json: &str) -> Result<Members<'_>, serde_json::Error> {
+    match scan_object_text_with(json, ENVELOPE, PARAMS, ParamsSeed) {
+        Ok((envelope, params)) => Ok(Members {
+            envelope,
+            params: params.unwrap_or_default(),
+        }),
+        Err(None) => plain_members(json),
+        Err(Some(e)) => Err(e),
+    }
+}
+
+/// [`scan_members`] the plain way: `params` and `_meta` kept as raw text, then scanned.
+pub(super) fn plain_members(json: &str) -> Result<Members<'_>, serde_json::Error> {
+    let envelope = scan_object_text(json, ENVELOPE)?;
+    let params = params_text(envelope.get(PARAMS));
+    Ok(Members { envelope, params })
+}
+
+/// Reads a `params` object in place, its `_meta` object too; fails on any other value.
+struct ParamsSeed;
+
+impl<'de> DeserializeSeed<'de> for ParamsSeed {
+    type Value = ParamsMembers<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        let (params, meta) = scan_object_with(de, PARAMS_MEMBERS, META, MetaSeed)?;
+        Ok(ParamsMembers {
+            params,
+            meta: meta.unwrap_or_default(),
+        })
+    }
+}
+
+struct MetaSeed;
+
+impl<'de> DeserializeSeed<'de> for MetaSeed {
+    type Value = Scanned<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        scan_object(de, META_MEMBERS)
+    }
+}
+
 /// An object with a `method` or `jsonrpc` member is JSON-RPC (the spec's test for MCP traffic).
-pub(super) fn is_rpc_like(s: &Scanned<'_>) -> bool {
-    s.get(JSONRPC).is_some() || s.get(METHOD).is_some()
+pub(super) fn is_rpc_like(m: &Members<'_>) -> bool {
+    m.envelope.get(JSONRPC).is_some() || m.envelope.get(METHOD).is_some()
 }
 
 /// Why a JSON-RPC-like message cannot be used, ready for [`super::error_body`].
@@ -37,7 +99,8 @@ pub(super) struct Rejection {
 }
 
 /// The envelope of a scanned JSON-RPC-like object, or why it is unusable.
-pub(super) fn envelope(s: &Scanned<'_>) -> Result<Envelope, Rejection> {
+pub(super) fn envelope(m: &Members<'_>) -> Result<Envelope, Rejection> {
+    let s = &m.envelope;
     // The id is read first so that every later rejection can carry it.
     let id_token = if s.duplicate == Some("id") {
         None
@@ -66,7 +129,7 @@ pub(super) fn envelope(s: &Scanned<'_>) -> Result<Envelope, Rejection> {
         Some(raw) => Some(json_string(raw).ok_or_else(|| invalid("method must be a string"))?),
     };
     let params =
-        params(s.get(PARAMS)).map_err(|dup| invalid(&format!("duplicate member \"{dup}\"")))?;
+        params(&m.params).map_err(|dup| invalid(&format!("duplicate member \"{dup}\"")))?;
     let kind = match (&method, &id) {
         (Some(_), Some(_)) => Kind::Request,
         (Some(_), None) => Kind::Notification,
@@ -110,13 +173,28 @@ struct Params {
     protocol_version: Option<String>,
 }
 
-/// Reads `params.name`, `params.uri` and the protocol version; `Err` names a duplicate member.
-fn params(raw: Option<&RawValue>) -> Result<Params, &'static str> {
+/// Scans `params` and its `_meta` from their raw text (non-objects read as empty).
+fn params_text(raw: Option<&RawValue>) -> ParamsMembers<'_> {
     let Some(text) = raw.map(RawValue::get).filter(|t| t.starts_with('{')) else {
-        return Ok(Params::default());
+        return ParamsMembers::default();
     };
-    // Already validated by the first pass, so this cannot fail on syntax.
-    let p = scan_object_text(text, PARAMS_MEMBERS).unwrap_or_default();
+    // Already validated by the first pass, so this fails only on a key that is no Rust string
+    // (a lone surrogate escape), read as an empty object.
+    let params = scan_object_text(text, PARAMS_MEMBERS).unwrap_or_default();
+    let meta = match params
+        .get(META)
+        .map(RawValue::get)
+        .filter(|t| t.starts_with('{'))
+    {
+        Some(text) => scan_object_text(text, META_MEMBERS).unwrap_or_default(),
+        None => Scanned::default(),
+    };
+    ParamsMembers { params, meta }
+}
+
+/// Reads `params.name`, `params.uri` and the protocol version; `Err` names a duplicate member.
+fn params(m: &ParamsMembers<'_>) -> Result<Params, &'static str> {
+    let p = &m.params;
     if let Some(dup) = p.duplicate {
         return Err(match dup {
             "name" => "params.name",
@@ -124,17 +202,13 @@ fn params(raw: Option<&RawValue>) -> Result<Params, &'static str> {
             _ => "params._meta",
         });
     }
-    let meta = match p.get(2).map(RawValue::get).filter(|t| t.starts_with('{')) {
-        Some(text) => scan_object_text(text, META_MEMBERS).unwrap_or_default(),
-        None => Scanned::default(),
-    };
-    if meta.duplicate.is_some() {
+    if m.meta.duplicate.is_some() {
         return Err("params._meta.io.modelcontextprotocol/protocolVersion");
     }
     Ok(Params {
         name: p.get(0).and_then(json_string),
         uri: p.get(1).and_then(json_string),
-        protocol_version: meta.get(0).and_then(json_string),
+        protocol_version: m.meta.get(0).and_then(json_string),
     })
 }
 

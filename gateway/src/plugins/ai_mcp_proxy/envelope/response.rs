@@ -2,10 +2,10 @@
 //! answers, whether it is a JSON-RPC error or a tool error. Only observation: the bytes are
 //! relayed untouched whatever is found, and garbage yields an empty [`ResponseInfo`].
 
-use serde::de::Deserialize;
+use serde::de::{Deserialize, DeserializeSeed, Deserializer};
 use serde_json::value::RawValue;
 
-use super::scan::{scan_object_text, Scanned};
+use super::scan::{scan_object, scan_object_text, scan_object_text_with, Scanned};
 use super::RpcId;
 
 /// What one upstream body (an `application/json` body or one SSE event's data) carried.
@@ -44,6 +44,8 @@ impl ResponseInfo {
 }
 
 const MESSAGE: &[&str] = &["jsonrpc", "id", "method", "result", "error"];
+// Position of `result` in `MESSAGE`.
+const RESULT: usize = 3;
 
 /// Reads one upstream JSON-RPC message or batch. Never fails: anything unreadable gives an
 /// empty [`ResponseInfo`].
@@ -54,11 +56,8 @@ pub fn inspect_response(body: &[u8]) -> ResponseInfo {
     };
     let text = text.trim_matches([' ', '\t', '\r', '\n']);
     if text.starts_with('{') {
-        let messages = scan_object_text(text, MESSAGE)
-            .ok()
-            .and_then(|s| message(&s));
         return ResponseInfo {
-            messages: messages.into_iter().collect(),
+            messages: read_message(text).into_iter().collect(),
             batch: false,
         };
     }
@@ -72,8 +71,7 @@ pub fn inspect_response(body: &[u8]) -> ResponseInfo {
     let messages = elements
         .iter()
         .filter(|raw| raw.get().starts_with('{'))
-        .filter_map(|raw| scan_object_text(raw.get(), MESSAGE).ok())
-        .filter_map(|s| message(&s))
+        .filter_map(|raw| read_message(raw.get()))
         .collect();
     ResponseInfo {
         messages,
@@ -81,17 +79,54 @@ pub fn inspect_response(body: &[u8]) -> ResponseInfo {
     }
 }
 
-fn message(s: &Scanned<'_>) -> Option<MessageInfo> {
-    let [_, id, method, result, error] = [0, 1, 2, 3, 4].map(|i| s.get(i));
-    if (0..MESSAGE.len()).all(|i| s.get(i).is_none()) {
+/// Reads the message object in `text` in one pass, `result` included.
+pub(super) fn read_message(text: &str) -> Option<MessageInfo> {
+    match scan_object_text_with(text, MESSAGE, RESULT, ResultSeed) {
+        Ok((s, result)) => message(&s, result),
+        // A `result` that is not an object, or one with a key that is no Rust string (a lone
+        // surrogate escape): the plain way decides.
+        Err(None) => plain_message(text),
+        Err(Some(_)) => None,
+    }
+}
+
+/// [`read_message`] the plain way: `result` kept as raw text, then scanned on its own.
+pub(super) fn plain_message(text: &str) -> Option<MessageInfo> {
+    let s = scan_object_text(text, MESSAGE).ok()?;
+    message(&s, s.get(RESULT).map(is_error_result))
+}
+
+/// `result`, when present: whether it is a tool error.
+fn message(s: &Scanned<'_>, result: Option<bool>) -> Option<MessageInfo> {
+    let [_, id, method, _, error] = [0, 1, 2, 3, 4].map(|i| s.get(i));
+    if result.is_none() && (0..MESSAGE.len()).all(|i| s.get(i).is_none()) {
         return None;
     }
     Some(MessageInfo {
         id: id.and_then(|raw| RpcId::from_json_token(raw.get())),
         error: error.map(error_object),
-        is_error_result: result.is_some_and(is_error_result),
+        is_error_result: result.unwrap_or(false),
         is_response: method.is_none() && (result.is_some() || error.is_some()),
     })
+}
+
+/// Reads a `result` object in place: whether its own `isError` member (the first one, as
+/// [`is_error_result`] reads it) is the token `true`. Fails on anything but an object.
+struct ResultSeed;
+
+impl<'de> DeserializeSeed<'de> for ResultSeed {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
+        let members = scan_object(de, IS_ERROR)?;
+        Ok(is_true(&members))
+    }
+}
+
+const IS_ERROR: &[&str] = &["isError"];
+
+fn is_true(members: &Scanned<'_>) -> bool {
+    members.get(0).is_some_and(|v| v.get() == "true")
 }
 
 fn error_object(raw: &RawValue) -> (i64, String) {
@@ -122,7 +157,5 @@ fn integer(token: &str) -> Option<i64> {
 
 fn is_error_result(raw: &RawValue) -> bool {
     let text = raw.get();
-    text.starts_with('{')
-        && scan_object_text(text, &["isError"])
-            .is_ok_and(|r| r.get(0).is_some_and(|v| v.get() == "true"))
+    text.starts_with('{') && scan_object_text(text, IS_ERROR).is_ok_and(|r| is_true(&r))
 }

@@ -1,9 +1,11 @@
 //! Unit tests of the envelope module, one file per area.
 
+mod answers;
 mod classify;
 mod headers;
 mod ids_and_errors;
 mod methods;
+mod one_pass;
 mod response;
 
 use super::*;
