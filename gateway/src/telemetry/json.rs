@@ -2,23 +2,14 @@
 //! bytes serde_json writes for the same values (compact, its string escapes), without building
 //! a value tree first and with an escaper that copies runs of plain text whole.
 
-use std::fmt;
-
 use serde::Serialize;
 
 /// JSON text the gateway wrote itself (valid by construction), ready to be embedded.
-#[derive(Clone, Default, PartialEq, Eq)]
 pub struct JsonText(String);
 
 impl JsonText {
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Debug for JsonText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -53,12 +44,7 @@ impl Members {
         string(self.key(name), value);
     }
 
-    pub fn u64(&mut self, name: &str, value: u64) {
-        let out = self.key(name);
-        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-
-    pub fn i64(&mut self, name: &str, value: i64) {
+    pub fn int<I: itoa::Integer>(&mut self, name: &str, value: I) {
         let out = self.key(name);
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
@@ -254,8 +240,8 @@ mod tests {
     fn objects_and_arrays_compose() {
         let mut inner = Members::default();
         inner.str("k", "v\"");
-        inner.u64("n", 7);
-        inner.i64("m", -3);
+        inner.int("n", 7u64);
+        inner.int("m", -3i64);
         let mut list = Elements::default();
         list.object(&inner);
         list.object(&Members::default());

@@ -263,24 +263,24 @@ impl Record {
                 },
             );
         }
-        request.u64("size", self.request_size);
+        request.int("size", self.request_size);
         request.str("id", &self.request_id);
         out.object("request", &request);
 
         let mut response = Members::with_capacity(256);
-        response.u64("status", self.status.into());
+        response.int("status", self.status);
         response.object("headers", &headers(&self.response_headers, &[]));
-        response.u64("size", self.response_size);
+        response.int("size", self.response_size);
         out.object("response", &response);
 
         out.raw("route", self.route.get());
         let mut latencies = Members::with_capacity(48);
-        latencies.u64("request", self.latencies.request);
-        latencies.u64("proxy", self.latencies.proxy);
-        latencies.u64("kong", self.latencies.kong);
+        latencies.int("request", self.latencies.request);
+        latencies.int("proxy", self.latencies.proxy);
+        latencies.int("kong", self.latencies.kong);
         out.object("latencies", &latencies);
         out.str("client_ip", &self.client_ip);
-        out.i64("started_at", self.started_at);
+        out.int("started_at", self.started_at);
         out.str("upstream_uri", &redact_query(&self.upstream_uri, secrets));
         out.str("workspace", WORKSPACE_ID);
         out.str("workspace_name", "default");
@@ -288,7 +288,7 @@ impl Record {
         if let Some((ip, port)) = &self.tried {
             let mut one = Members::with_capacity(32);
             one.str("ip", ip);
-            one.u64("port", (*port).into());
+            one.int("port", *port);
             tries.object(&one);
         }
         tries.put(&mut out, "tries");

@@ -20,13 +20,23 @@ impl Harness {
     /// Starts a mock with `options` and a gateway serving `yaml`, where `{mock}` stands for
     /// the mock's `host:port` and `{dir}` for the temporary directory.
     pub async fn start(options: Options, yaml: &str) -> Harness {
+        Self::start_with(options, yaml, |_| {}).await
+    }
+
+    /// Like [`Harness::start`], with `tweak` applied to the gateway's settings.
+    pub async fn start_with(
+        options: Options,
+        yaml: &str,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Harness {
         let mock = mock_marketplace::spawn(options).await.expect("mock starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("kong.yaml");
-        let mut harness_yaml = yaml.replace("{mock}", &mock.addr().to_string());
-        harness_yaml = harness_yaml.replace("{dir}", &dir.path().display().to_string());
-        std::fs::write(&config_path, harness_yaml).expect("write config");
-        let settings = Settings {
+        let text = yaml
+            .replace("{mock}", &mock.addr().to_string())
+            .replace("{dir}", &dir.path().display().to_string());
+        std::fs::write(&config_path, text).expect("write config");
+        let mut settings = Settings {
             proxy_listen: "127.0.0.1:0".into(),
             admin_listen: "127.0.0.1:0".into(),
             status_listen: "127.0.0.1:0".into(),
@@ -36,6 +46,7 @@ impl Harness {
             worker_processes: 1,
             ..Settings::default()
         };
+        tweak(&mut settings);
         let gateway = gateway::spawn(settings).expect("gateway starts");
         Harness {
             mock,

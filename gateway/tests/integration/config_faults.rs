@@ -9,7 +9,7 @@ use std::time::Duration;
 use mock_marketplace::Options;
 use serde_json::Value;
 
-use crate::common::{eventually, marketplace_yaml};
+use crate::common::{eventually, marketplace_yaml, Harness};
 use crate::rig::{self, ChildGateway};
 
 /// `configuration_error` of `/status` at `url`.
@@ -46,7 +46,7 @@ fn make_readable(path: &Path, text: &str) {
 #[tokio::test]
 async fn the_same_file_restored_after_a_failed_read_clears_the_error() {
     let yaml = marketplace_yaml().replace("mcp-", "cfg-restore-");
-    let h = rig::harness(Options::default(), &yaml, |_| {}).await;
+    let h = Harness::start(Options::default(), &yaml).await;
     let text = std::fs::read_to_string(&h.config_path).unwrap();
     let status_url = || h.admin("/status");
     for what in ["deleted", "unreadable"] {

@@ -47,7 +47,20 @@ services:
 "#,
         fake = fake.addr
     );
-    rig::harness(Options::default(), &yaml, |_| {}).await
+    Harness::start(Options::default(), &yaml).await
+}
+
+/// After an upstream cut mid-body: the record says `transport_error` (for ai-mcp-proxy too),
+/// nothing panicked since `panics_before`, and the healthy route still answers.
+async fn cut_logged_and_still_serving(h: &Harness, tag: &str, panics_before: usize) {
+    let record = record(h, tag).await;
+    assert_eq!(record["failure"], "transport_error", "{record}");
+    assert_eq!(
+        record["ai"]["mcp"]["rpc"][0]["outcome"], "transport_error",
+        "{record}"
+    );
+    assert_eq!(rig::panics(), panics_before);
+    assert_eq!(status_of(h, "/marketplace/users").await, 200);
 }
 
 /// The first file-log record of the broken route.
@@ -84,14 +97,7 @@ async fn a_reset_in_the_middle_of_a_json_body_ends_the_response_and_is_logged() 
     assert_eq!(res.status(), 200);
     let body = res.bytes().await;
     assert!(body.is_err(), "the client must see an incomplete body");
-    let record = record(&h, "fault-json-reset").await;
-    assert_eq!(record["failure"], "transport_error", "{record}");
-    assert_eq!(
-        record["ai"]["mcp"]["rpc"][0]["outcome"], "transport_error",
-        "{record}"
-    );
-    assert_eq!(rig::panics(), before);
-    assert_eq!(status_of(&h, "/marketplace/users").await, 200);
+    cut_logged_and_still_serving(&h, "fault-json-reset", before).await;
 }
 
 #[tokio::test]
@@ -135,14 +141,7 @@ async fn a_reset_in_the_middle_of_an_sse_stream_ends_the_stream_and_is_logged() 
         ended_with_error,
         "a chunked stream cut without its last chunk is an error"
     );
-    let record = record(&h, "fault-sse-reset").await;
-    assert_eq!(record["failure"], "transport_error", "{record}");
-    assert_eq!(
-        record["ai"]["mcp"]["rpc"][0]["outcome"], "transport_error",
-        "{record}"
-    );
-    assert_eq!(rig::panics(), before);
-    assert_eq!(status_of(&h, "/marketplace/users").await, 200);
+    cut_logged_and_still_serving(&h, "fault-sse-reset", before).await;
 }
 
 #[tokio::test]

@@ -36,7 +36,7 @@ services:
 }
 
 async fn start(tag: &str, tweak: impl FnOnce(&mut gateway::Settings)) -> Harness {
-    rig::harness(Options::default(), &yaml(tag), tweak).await
+    Harness::start_with(Options::default(), &yaml(tag), tweak).await
 }
 
 /// A request with a `Content-Length` body, as raw bytes.

@@ -12,6 +12,7 @@ use mock_marketplace::Options;
 use serde_json::Value;
 
 use crate::common::{eventually, Harness};
+use crate::rig::counter;
 
 /// A log collector: records every request it answers 200, answers 500 to the first `fail`.
 struct Collector {
@@ -60,6 +61,15 @@ impl Collector {
 
     fn accepted(&self) -> Vec<(String, String, String, Value)> {
         self.seen.accepted.lock().unwrap().clone()
+    }
+
+    /// The accepted requests, once there are `n`.
+    async fn accepted_n(&self, n: usize) -> Vec<(String, String, String, Value)> {
+        eventually(Duration::from_secs(5), || async {
+            let got = self.accepted();
+            (got.len() == n).then_some(got)
+        })
+        .await
     }
 }
 
@@ -114,21 +124,6 @@ plugins:
     Harness::start(Options::default(), &yaml).await
 }
 
-/// The value of the series `name{labels}` (0 when absent).
-fn counter(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
-        .find(|l| {
-            labels
-                .iter()
-                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
-        })
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 const WRITTEN: &str = "kong_gateway_log_records_written_total";
 const DROPPED: &str = "kong_gateway_log_records_dropped_total";
 
@@ -155,11 +150,7 @@ async fn each_record_is_posted_in_kongs_shape() {
         .send()
         .await
         .unwrap();
-    let got = eventually(Duration::from_secs(5), || async {
-        let got = c.accepted();
-        (got.len() == 2).then_some(got)
-    })
-    .await;
+    let got = c.accepted_n(2).await;
     let mut methods = Vec::new();
     for (method, content_type, token, record) in &got {
         assert_eq!(
@@ -213,11 +204,7 @@ async fn records_are_batched_when_full_or_after_the_coalescing_delay() {
         .send()
         .await
         .unwrap();
-    let got = eventually(Duration::from_secs(5), || async {
-        let got = c.accepted();
-        (got.len() == 2).then_some(got)
-    })
-    .await;
+    let got = c.accepted_n(2).await;
     assert_eq!(got[1].3.as_array().map(Vec::len), Some(1));
     assert_eq!(c.attempts(), 2, "one POST per batch");
 }
@@ -232,11 +219,7 @@ async fn failed_posts_are_retried_until_delivered() {
         .send()
         .await
         .unwrap();
-    let got = eventually(Duration::from_secs(5), || async {
-        let got = c.accepted();
-        (got.len() == 1).then_some(got)
-    })
-    .await;
+    let got = c.accepted_n(1).await;
     assert_eq!(got[0].3["route"]["name"], "hl-retry-route");
     assert_eq!(c.attempts(), 3, "two 500s, then the 200");
 }

@@ -10,42 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Once};
 use std::time::{Duration, Instant};
 
-use gateway::Settings;
-use mock_marketplace::Options;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::common::Harness;
-
-/// Like `Harness::start`, with `tweak` applied to the gateway's settings.
-pub async fn harness(options: Options, yaml: &str, tweak: impl FnOnce(&mut Settings)) -> Harness {
-    let mock = mock_marketplace::spawn(options).await.expect("mock starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config_path = dir.path().join("kong.yaml");
-    let text = yaml
-        .replace("{mock}", &mock.addr().to_string())
-        .replace("{dir}", &dir.path().display().to_string());
-    std::fs::write(&config_path, text).expect("write config");
-    let mut settings = Settings {
-        proxy_listen: "127.0.0.1:0".into(),
-        admin_listen: "127.0.0.1:0".into(),
-        status_listen: "127.0.0.1:0".into(),
-        declarative_config: Some(config_path.clone()),
-        prefix: dir.path().to_path_buf(),
-        declarative_config_poll_ms: 50,
-        worker_processes: 1,
-        ..Settings::default()
-    };
-    tweak(&mut settings);
-    let gateway = gateway::spawn(settings).expect("gateway starts");
-    Harness {
-        mock,
-        gateway,
-        dir,
-        config_path,
-        http: reqwest::Client::new(),
-    }
-}
 
 /// GETs `path` and answers the status: the "other routes keep serving" check.
 pub async fn status_of(h: &Harness, path: &str) -> u16 {

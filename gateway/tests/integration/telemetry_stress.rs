@@ -58,7 +58,7 @@ async fn a_file_log_that_cannot_write_never_fails_a_request() {
     }
     for (i, path) in paths.iter().enumerate() {
         let plugin = format!("  - name: file-log\n    config:\n      path: {path}\n");
-        let h = rig::harness(
+        let h = Harness::start_with(
             Options::default(),
             &yaml(&format!("ts-nowrite-{i}"), &plugin),
             |_| {},
@@ -88,7 +88,7 @@ async fn a_blocked_file_log_queues_to_the_bound_then_counts_every_drop() {
         fifo.display()
     );
     let bound = 8;
-    let h = rig::harness(Options::default(), &yaml("ts-blocked", &plugin), |s| {
+    let h = Harness::start_with(Options::default(), &yaml("ts-blocked", &plugin), |s| {
         s.telemetry_queue_size = bound
     })
     .await;
@@ -157,7 +157,7 @@ async fn a_very_slow_http_log_endpoint_never_holds_a_request_up() {
          timeout: 10000\n      queue: {{ max_entries: 4, max_batch_size: 1 }}\n",
         slow.addr
     );
-    let h = rig::harness(Options::default(), &yaml("ts-slow-http", &plugin), |_| {}).await;
+    let h = Harness::start(Options::default(), &yaml("ts-slow-http", &plugin)).await;
     let before = dropped(&h, "http-log", "queue_full").await;
     let sent = 20;
     // Each request far quicker than one delivery: none of them waits for the endpoint.

@@ -162,10 +162,10 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Members, McpStats) {
             entry.str("id", &id.to_log_string());
         }
         if let Some(l) = latency {
-            entry.u64("latency", l.round() as u64);
+            entry.int("latency", l.round() as u64);
         }
         if let Some(a) = &call.answer {
-            entry.u64("response_body_size", a.size as u64);
+            entry.int("response_body_size", a.size);
         }
         if is_call {
             if let Some(name) = &call.tool_name {
@@ -183,10 +183,10 @@ pub fn build(obs: &Observation, end: &Ending<'_>) -> (Members, McpStats) {
         }
         entry.str("outcome", outcome.as_str());
         if let Some(f) = first_event_ms {
-            entry.u64("time_to_first_event", f.round() as u64);
+            entry.int("time_to_first_event", f.round() as u64);
         }
         if let Some((n, _)) = events {
-            entry.u64("events", n);
+            entry.int("events", n);
         }
         if obs.keep_payloads {
             let mut payload = Members::default();
