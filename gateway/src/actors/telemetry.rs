@@ -68,11 +68,12 @@ impl TelemetryActor {
         let lines = self.queue.take();
         let n = lines.len();
         // One buffer per file, lines in the order they were queued.
-        let mut files: Vec<(PathBuf, Vec<u8>, u64)> = Vec::new();
+        let mut files: Vec<(Arc<Path>, Vec<u8>, u64)> = Vec::new();
         for LogLine { target, line } in lines {
             match target {
                 Target::File(path) => {
-                    let i = match files.iter().position(|(p, _, _)| *p == path) {
+                    let same = |p: &Arc<Path>| Arc::ptr_eq(p, &path) || *p == path;
+                    let i = match files.iter().position(|(p, _, _)| same(p)) {
                         Some(i) => i,
                         None => {
                             files.push((path, Vec::new(), 0));

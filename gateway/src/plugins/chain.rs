@@ -89,7 +89,7 @@ pub struct Chain {
 pub fn build_chains(
     config: &Config,
     deps: &Deps,
-) -> Result<HashMap<Uuid, Arc<Chain>>, ConfigError> {
+) -> Result<foldhash::HashMap<Uuid, Arc<Chain>>, ConfigError> {
     let mut built: Vec<(&PluginEntity, Arc<dyn Plugin>)> = Vec::new();
     for (i, entity) in config.plugins.iter().enumerate() {
         if !entity.enabled || entity.consumer.is_some() {

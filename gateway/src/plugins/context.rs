@@ -33,6 +33,8 @@ pub struct Ctx {
     /// When the upstream's response head arrived.
     pub upstream_head: Option<Instant>,
     pub status: u16,
+    /// The upstream's end-to-end response headers, for `header_filter`; the log phase finds
+    /// them in the record.
     pub response_headers: HeaderMap,
     pub response_size: u64,
     pub request_size: u64,

@@ -50,7 +50,7 @@ pub async fn handle(
 
     let client_ip = req
         .peer_addr()
-        .map(|a| a.ip().to_string())
+        .map(|a| headers::ip_text(a.ip()))
         .unwrap_or_default();
     let listen_port = req.app_config().local_addr().port();
     let client_host = host.map(headers::host_only).unwrap_or("").to_string();

@@ -3,34 +3,46 @@
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Headers that describe one connection, never forwarded as such (RFC 9110 §7.6.1).
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
 
 /// A copy of `headers` without hop-by-hop headers, those the `Connection` header names, and
-/// `Content-Length` (the relay sets it from the body it sends).
+/// `Content-Length` (the relay sets it from the body it sends). The map is copied whole (no
+/// rehashing) and the few names to drop are removed from the copy.
 pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
-    let named: Vec<String> = headers
+    let mut out = headers.clone();
+    out.remove(header::CONTENT_LENGTH);
+    let dropped: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| is_hop_by_hop(name.as_str()))
+        .cloned()
+        .collect();
+    if dropped.is_empty() {
+        return out;
+    }
+    for token in headers
         .get_all(header::CONNECTION)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect();
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers.iter() {
-        let n = name.as_str();
-        if HOP_BY_HOP.contains(&n) || n == "content-length" || named.iter().any(|c| c == n) {
-            continue;
+    {
+        if let Ok(name) = HeaderName::from_bytes(token.trim().as_bytes()) {
+            out.remove(name);
         }
-        out.append(name.clone(), value.clone());
+    }
+    for name in dropped {
+        out.remove(name);
     }
     out
 }
@@ -103,6 +115,23 @@ fn put(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
     }
 }
 
+/// An address as text (`Display`'s spelling), IPv4 written without the formatting machinery:
+/// every request needs its client's.
+pub fn ip_text(ip: std::net::IpAddr) -> String {
+    let std::net::IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    let mut digits = itoa::Buffer::new();
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        text.push_str(digits.format(octet));
+    }
+    text
+}
+
 /// The host part of a `Host` header value (without the port).
 pub fn host_only(host: &str) -> &str {
     if host.starts_with('[') {
@@ -119,10 +148,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn addresses_read_as_display_writes_them() {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.20.3.40",
+            "::1",
+            "fe80::1:2",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(ip), ip.to_string());
+        }
+    }
+
+    #[test]
     fn drops_hop_by_hop_and_connection_named() {
         let mut h = HeaderMap::new();
         for (k, v) in [
-            ("connection", "keep-alive, x-secret-hop"),
+            ("connection", "keep-alive, X-Secret-Hop"),
             ("keep-alive", "timeout=5"),
             ("transfer-encoding", "chunked"),
             ("upgrade", "websocket"),

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use actix_web::body::SizedStream;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpMessage, HttpResponse, HttpResponseBuilder};
+use actix_web::body::{BodyStream, BoxBody, SizedStream};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpMessage, HttpResponse};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::time::Sleep;
@@ -39,7 +39,7 @@ impl Finish {
             return;
         }
         let facts = std::mem::take(&mut self.facts);
-        let mut record = record::build(&self.ctx, facts);
+        let mut record = record::build(&mut self.ctx, facts);
         for plugin in &self.chain.plugins {
             plugin.log(&mut self.ctx, &mut record);
         }
@@ -92,11 +92,9 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
         }
     }
     let ctx = &finish.ctx;
-    let mut builder = HttpResponseBuilder::new(upstream.status());
-    for (name, value) in ctx.response_headers.iter() {
-        builder.append_header((name.clone(), value.clone()));
-    }
-    latency_headers(&mut builder, ctx);
+    // The whole map at once: cloning it costs no hashing, appending header by header would.
+    let mut headers = ctx.response_headers.clone();
+    latency_headers(&mut headers, ctx);
     let is_event_stream = ctx
         .response_headers
         .get(header::CONTENT_TYPE)
@@ -104,20 +102,29 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
         .is_some_and(|v| v.starts_with("text/event-stream"));
     if is_event_stream {
         // Tell any buffering proxy in front (nginx) to pass events through as they come.
-        builder.insert_header(("x-accel-buffering", "no"));
+        const ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+        headers.insert(ACCEL_BUFFERING, HeaderValue::from_static("no"));
     }
+    let head = ctx.upstream_head.unwrap_or_else(Instant::now);
     let body = Relay {
         inner: payload,
         first,
         rewrite,
         idle,
-        timer: Box::pin(tokio::time::sleep(idle)),
+        deadline: tokio::time::Instant::from_std(head) + idle,
+        timer: None,
         finish: Some(finish),
     };
-    match length {
-        Some(n) if !is_event_stream => builder.body(SizedStream::new(n, body)),
-        _ => builder.streaming(body),
-    }
+    // Not `streaming()`: it would invent `Content-Type: application/octet-stream` for an
+    // upstream answer that has none; a transparent proxy adds no content type.
+    let mut response = match length {
+        Some(n) if !is_event_stream => {
+            HttpResponse::new(upstream.status()).set_body(BoxBody::new(SizedStream::new(n, body)))
+        }
+        _ => HttpResponse::new(upstream.status()).set_body(BoxBody::new(BodyStream::new(body))),
+    };
+    *response.headers_mut() = headers;
+    response
 }
 
 enum Held {
@@ -197,14 +204,19 @@ pub fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
     response
 }
 
-fn latency_headers(builder: &mut HttpResponseBuilder, ctx: &Ctx) {
-    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis().to_string();
+fn latency_headers(headers: &mut HeaderMap, ctx: &Ctx) {
+    const UPSTREAM_LATENCY: HeaderName = HeaderName::from_static("x-kong-upstream-latency");
+    const PROXY_LATENCY: HeaderName = HeaderName::from_static("x-kong-proxy-latency");
+    const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
+    let ms = |a: Instant, b: Instant| {
+        HeaderValue::from(b.saturating_duration_since(a).as_millis() as u64)
+    };
     if let (Some(sent), Some(head)) = (ctx.upstream_sent, ctx.upstream_head) {
-        builder.insert_header(("x-kong-upstream-latency", ms(sent, head)));
-        builder.insert_header(("x-kong-proxy-latency", ms(ctx.received, sent)));
+        headers.insert(UPSTREAM_LATENCY, ms(sent, head));
+        headers.insert(PROXY_LATENCY, ms(ctx.received, sent));
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        builder.insert_header(("x-kong-request-id", v));
+        headers.insert(REQUEST_ID, v);
     }
 }
 
@@ -217,7 +229,11 @@ struct Relay {
     /// A rewrite that sees every chunk (`Rewrite::Pass`): what it answers is what is sent.
     rewrite: Option<Box<dyn BodyRewrite>>,
     idle: Duration,
-    timer: Pin<Box<Sleep>>,
+    /// When the upstream has been silent for `idle`: moved on by every chunk.
+    deadline: tokio::time::Instant,
+    /// Armed only when the upstream makes the relay wait: a body that is already there (the
+    /// usual small answer) never touches the timer wheel.
+    timer: Option<Pin<Box<Sleep>>>,
     finish: Option<Finish>,
 }
 
@@ -269,8 +285,7 @@ impl Relay {
         let this = self;
         Some(match polled {
             Poll::Ready(Some(Ok(chunk))) => {
-                let deadline = tokio::time::Instant::now() + this.idle;
-                this.timer.as_mut().reset(deadline);
+                this.deadline = tokio::time::Instant::now() + this.idle;
                 let Some(finish) = this.finish.as_mut() else {
                     return Some(Poll::Ready(None));
                 };
@@ -330,7 +345,7 @@ impl Relay {
                 this.end(None);
                 Poll::Ready(None)
             }
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
+            Poll::Pending => match this.idle_timer().poll(cx) {
                 Poll::Ready(()) => {
                     tracing::warn!(
                         request_id = this.request_id(),
@@ -345,6 +360,20 @@ impl Relay {
                 Poll::Pending => Poll::Pending,
             },
         })
+    }
+}
+
+impl Relay {
+    /// The idle timer, armed for the current deadline.
+    fn idle_timer(&mut self) -> Pin<&mut Sleep> {
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        timer.as_mut()
     }
 }
 

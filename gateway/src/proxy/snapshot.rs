@@ -18,7 +18,7 @@ pub struct Snapshot {
     pub version: u64,
     pub config: Arc<Config>,
     pub router: Router,
-    pub chains: HashMap<Uuid, Arc<Chain>>,
+    pub chains: foldhash::HashMap<Uuid, Arc<Chain>>,
     /// key-auth credentials by key.
     pub keys: HashMap<String, Arc<KeyAuthCredential>>,
     /// Routes and services as log records show them.

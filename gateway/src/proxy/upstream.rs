@@ -2,7 +2,6 @@
 //! mapping of transport failures to Kong's 502/503/504.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_web::body::SizedStream;
@@ -17,7 +16,7 @@ use crate::plugins::context::{ProxyRequest, RequestBody};
 /// `Send`); each keeps its own keep-alive pool.
 #[derive(Default)]
 pub struct Upstreams {
-    clients: RefCell<HashMap<u64, awc::Client>>,
+    clients: RefCell<foldhash::HashMap<u64, awc::Client>>,
 }
 
 impl Upstreams {

@@ -17,22 +17,37 @@ impl JsonText {
 #[derive(Default)]
 pub struct Members {
     buf: Vec<u8>,
+    /// Where these members start in `buf`: after the `{` of an object opened in place.
+    start: usize,
 }
 
 impl Members {
     pub fn with_capacity(bytes: usize) -> Self {
         Members {
             buf: Vec::with_capacity(bytes),
+            start: 0,
         }
     }
 
+    /// Members written straight into their object's text, for the outermost object: no copy
+    /// when it is finished ([`Members::into_object`]).
+    pub fn object_with_capacity(bytes: usize) -> Self {
+        let mut buf = Vec::with_capacity(bytes);
+        buf.push(b'{');
+        Members { buf, start: 1 }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.buf.len() == self.start
+    }
+
+    fn text(&self) -> &[u8] {
+        &self.buf[self.start..]
     }
 
     /// Starts member `name` and answers the buffer its value is written to.
     pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
-        if !self.buf.is_empty() {
+        if !self.is_empty() {
             self.buf.push(b',');
         }
         string(&mut self.buf, name);
@@ -58,8 +73,21 @@ impl Members {
     pub fn object(&mut self, name: &str, members: &Members) {
         let out = self.key(name);
         out.push(b'{');
-        out.extend_from_slice(&members.buf);
+        out.extend_from_slice(members.text());
         out.push(b'}');
+    }
+
+    /// A nested object written in place: `fill` adds its members.
+    pub fn nested(&mut self, name: &str, fill: impl FnOnce(&mut Members)) {
+        self.key(name).push(b'{');
+        let buf = std::mem::take(&mut self.buf);
+        let mut inner = Members {
+            start: buf.len(),
+            buf,
+        };
+        fill(&mut inner);
+        inner.buf.push(b'}');
+        self.buf = inner.buf;
     }
 
     /// Anything else, through serde_json.
@@ -74,7 +102,9 @@ impl Members {
 
     /// The object these members make.
     pub fn into_object(mut self) -> JsonText {
-        self.buf.insert(0, b'{');
+        if self.start == 0 {
+            self.buf.insert(0, b'{');
+        }
         self.buf.push(b'}');
         JsonText(into_string(self.buf))
     }
@@ -92,7 +122,7 @@ impl Elements {
             self.buf.push(b',');
         }
         self.buf.push(b'{');
-        self.buf.extend_from_slice(&members.buf);
+        self.buf.extend_from_slice(members.text());
         self.buf.push(b'}');
     }
 
@@ -258,5 +288,44 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
         assert_eq!(parsed["list"][0]["m"], -3);
         assert_eq!(Members::default().into_object().as_str(), "{}");
+    }
+
+    #[test]
+    fn objects_written_in_place_read_as_copied_ones() {
+        let fill = |m: &mut Members| {
+            m.str("k", "v");
+            m.nested("empty", |_| {});
+            m.nested("deep", |d| {
+                d.int("n", 1u8);
+                d.nested("deeper", |e| e.raw("r", "[]"));
+            });
+        };
+        let mut copied_inner = Members::default();
+        fill(&mut copied_inner);
+        let mut copied = Members::default();
+        copied.object("o", &copied_inner);
+        copied.int("after", 2u8);
+
+        let mut in_place = Members::object_with_capacity(8);
+        in_place.nested("o", fill);
+        in_place.int("after", 2u8);
+        assert!(!in_place.is_empty());
+        let mut list = Elements::default();
+        list.object(&in_place);
+
+        let expected = r#"{"o":{"k":"v","empty":{},"deep":{"n":1,"deeper":{"r":[]}}},"after":2}"#;
+        assert_eq!(copied.into_object().as_str(), expected);
+        assert_eq!(in_place.into_object().as_str(), expected);
+        assert!(Members::object_with_capacity(0).is_empty());
+        assert_eq!(
+            Members::object_with_capacity(0).into_object().as_str(),
+            "{}"
+        );
+        let mut put = Members::default();
+        list.put(&mut put, "l");
+        assert_eq!(
+            put.into_object().as_str(),
+            format!("{{\"l\":[{expected}]}}")
+        );
     }
 }

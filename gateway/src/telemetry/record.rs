@@ -7,10 +7,10 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header::{HeaderMap, HeaderValue};
+use foldhash::HashMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -55,18 +55,28 @@ impl RequestFacts {
         })
     }
 
+    /// `http://host:port/uri` as the client addressed it: the `Host` header (a client's
+    /// `X-Forwarded-Host` is not trusted, as in Kong), else the request target's authority.
     fn url(&self) -> String {
         let Some((req, port)) = &self.request else {
             return String::new();
         };
         let uri = self.uri();
-        let info = req.connection_info();
-        let host = info.host();
-        if host.contains(':') {
-            format!("http://{host}{uri}")
-        } else {
-            format!("http://{host}:{port}{uri}")
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .unwrap_or_else(|| req.app_config().host());
+        let mut url = String::with_capacity(16 + host.len() + uri.len());
+        url.push_str("http://");
+        url.push_str(host);
+        if !host.contains(':') {
+            url.push(':');
+            url.push_str(itoa::Buffer::new().format(*port));
         }
+        url.push_str(uri);
+        url
     }
 
     fn headers(&self) -> Option<&HeaderMap> {
@@ -160,7 +170,8 @@ pub struct Record {
 }
 
 /// The record of a request that ends now, from its context and what it looked like on arrival.
-pub fn build(ctx: &Ctx, facts: RequestFacts) -> Record {
+/// The response headers move into the record (the log phase is their last reader).
+pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
     let now = std::time::Instant::now();
     let total = now.duration_since(ctx.received).as_millis() as u64;
     let proxy = match (ctx.upstream_sent, ctx.upstream_head) {
@@ -173,7 +184,7 @@ pub fn build(ctx: &Ctx, facts: RequestFacts) -> Record {
         request_size: ctx.request_size,
         request_id: ctx.request_id.clone(),
         status: ctx.status,
-        response_headers: ctx.response_headers.clone(),
+        response_headers: std::mem::take(&mut ctx.response_headers),
         response_size: ctx.response_size,
         route: entities.route(&ctx.route),
         latencies: Latencies {
@@ -243,42 +254,43 @@ impl Record {
 impl Record {
     fn write(&self) -> JsonText {
         let secrets = self.secrets();
-        let mut out = Members::with_capacity(2048);
+        // Written in one buffer, nested objects in place.
+        let mut out = Members::object_with_capacity(2048);
 
-        let mut request = Members::with_capacity(512);
-        request.str("method", self.facts.method());
-        request.str("uri", &redact_query(self.facts.uri(), secrets));
-        request.str("url", &redact_query(&self.facts.url(), secrets));
-        let none = HeaderMap::new();
-        let arrived = self.facts.headers().unwrap_or(&none);
-        request.object("headers", &headers(arrived, secrets));
-        if self.facts.query().is_empty() {
-            request.raw("querystring", "{}");
-        } else {
-            request.serde(
-                "querystring",
-                &QueryJson {
-                    query: self.facts.query(),
-                    secrets,
-                },
-            );
-        }
-        request.int("size", self.request_size);
-        request.str("id", &self.request_id);
-        out.object("request", &request);
+        out.nested("request", |request| {
+            request.str("method", self.facts.method());
+            request.str("uri", &redact_query(self.facts.uri(), secrets));
+            request.str("url", &redact_query(&self.facts.url(), secrets));
+            let none = HeaderMap::new();
+            let arrived = self.facts.headers().unwrap_or(&none);
+            request.nested("headers", |out| headers(out, arrived, secrets));
+            if self.facts.query().is_empty() {
+                request.raw("querystring", "{}");
+            } else {
+                request.serde(
+                    "querystring",
+                    &QueryJson {
+                        query: self.facts.query(),
+                        secrets,
+                    },
+                );
+            }
+            request.int("size", self.request_size);
+            request.str("id", &self.request_id);
+        });
 
-        let mut response = Members::with_capacity(256);
-        response.int("status", self.status);
-        response.object("headers", &headers(&self.response_headers, &[]));
-        response.int("size", self.response_size);
-        out.object("response", &response);
+        out.nested("response", |response| {
+            response.int("status", self.status);
+            response.nested("headers", |out| headers(out, &self.response_headers, &[]));
+            response.int("size", self.response_size);
+        });
 
         out.raw("route", self.route.get());
-        let mut latencies = Members::with_capacity(48);
-        latencies.int("request", self.latencies.request);
-        latencies.int("proxy", self.latencies.proxy);
-        latencies.int("kong", self.latencies.kong);
-        out.object("latencies", &latencies);
+        out.nested("latencies", |latencies| {
+            latencies.int("request", self.latencies.request);
+            latencies.int("proxy", self.latencies.proxy);
+            latencies.int("kong", self.latencies.kong);
+        });
         out.str("client_ip", &self.client_ip);
         out.int("started_at", self.started_at);
         out.str("upstream_uri", &redact_query(&self.upstream_uri, secrets));
@@ -307,10 +319,10 @@ impl Record {
             out.serde("consumer", &**consumer);
         }
         if let Some((id, consumer_id)) = &self.credential {
-            let mut entity = Members::with_capacity(96);
-            entity.str("id", &id.to_string());
-            entity.str("consumer_id", &consumer_id.to_string());
-            out.object("authenticated_entity", &entity);
+            out.nested("authenticated_entity", |entity| {
+                entity.str("id", &id.to_string());
+                entity.str("consumer_id", &consumer_id.to_string());
+            });
         }
         if let Some(failure) = self.failure {
             out.str("failure", failure);
@@ -324,16 +336,19 @@ impl Record {
 
 fn header_text(value: &HeaderValue, secret: bool) -> Cow<'_, str> {
     if secret {
-        Cow::Borrowed("REDACTED")
-    } else {
-        String::from_utf8_lossy(value.as_bytes())
+        return Cow::Borrowed("REDACTED");
+    }
+    // Header values are almost always visible ASCII: checked as such first, the lossy
+    // reading (invalid UTF-8 replaced) only for the rest.
+    match value.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
     }
 }
 
 /// Headers as Kong logs them: lower-case names, repeated headers as arrays, credentials (and
 /// the route's key names) redacted.
-fn headers(headers: &HeaderMap, secrets: &[String]) -> Members {
-    let mut out = Members::with_capacity(64 * headers.len());
+fn headers(out: &mut Members, headers: &HeaderMap, secrets: &[String]) {
     for name in headers.keys() {
         let key = name.as_str();
         let secret = REDACTED.contains(&key) || secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
@@ -357,7 +372,6 @@ fn headers(headers: &HeaderMap, secrets: &[String]) -> Members {
             }
         }
     }
-    out
 }
 
 /// The query string as Kong logs it: `name: value`, `name: true` for a bare name, the last of
@@ -434,7 +448,9 @@ mod tests {
         add("x-team-key", "k1");
         add("x-team-key", "k2");
         let names = secrets(&["X-Team-Key"]);
-        let text = super::headers(&headers, &names).into_object();
+        let mut out = Members::default();
+        super::headers(&mut out, &headers, &names);
+        let text = out.into_object();
         let json: Value = serde_json::from_str(text.as_str()).unwrap();
         assert_eq!(json["accept"], "a");
         assert_eq!(json["x-many"], json!(["1", "2"]));
@@ -458,6 +474,23 @@ mod tests {
             json!({"a": "2", "flag": true, "token": "REDACTED", "b": ""})
         );
         assert_eq!(query("token"), json!({"token": "REDACTED"}));
+    }
+
+    #[test]
+    fn the_url_names_the_host_the_client_addressed() {
+        let url = |req: actix_web::test::TestRequest| {
+            RequestFacts::capture(&req.to_http_request(), 8000).url()
+        };
+        let spoofed = actix_web::test::TestRequest::get()
+            .uri("/mcp?x=1")
+            .insert_header(("host", "api.example.test"))
+            .insert_header(("x-forwarded-host", "elsewhere.test"))
+            .insert_header(("forwarded", "host=elsewhere.test"));
+        assert_eq!(url(spoofed), "http://api.example.test:8000/mcp?x=1");
+        let with_port =
+            actix_web::test::TestRequest::get().insert_header(("host", "api.example.test:9"));
+        assert_eq!(url(with_port), "http://api.example.test:9/");
+        assert_eq!(RequestFacts::default().url(), "");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! stays empty, so under load a request costs no thread wake-up and lines are written in
 //! batches (one write per file per collection).
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -16,8 +16,8 @@ use super::names;
 /// Where a line goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
-    /// file-log: append the line to this file.
-    File(PathBuf),
+    /// file-log: append the line to this file (shared: every request names it).
+    File(Arc<Path>),
     /// http-log: queue the record for this endpoint (one queue per configuration).
     Http(Arc<HttpLogTarget>),
 }

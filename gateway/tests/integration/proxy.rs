@@ -329,3 +329,45 @@ async fn large_response_streams_through_intact() {
     assert_eq!(proxied.len(), direct.len());
     assert!(proxied == direct);
 }
+
+/// The client gets the upstream's end-to-end headers as they were, repeated ones included,
+/// plus Kong's: no header is invented (a streamed answer without a content type stays without
+/// one) and what `Connection` names stays on the upstream's hop.
+#[tokio::test]
+async fn response_headers_are_the_upstreams_end_to_end_ones() {
+    use crate::rig::{read_request, FakeUpstream};
+    use tokio::io::AsyncWriteExt;
+
+    let fake = FakeUpstream::start(|mut stream| async move {
+        while read_request(&mut stream).await.is_some() {
+            let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: x-hop\r\n\
+                          X-Hop: secret\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Upstream: bare\r\n\r\n\
+                          5\r\nhello\r\n0\r\n\r\n";
+            if stream.write_all(answer.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    let yaml = format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: bare\n    url: http://{}\n    routes:\n      - name: bare\n        paths: [/bare]\n",
+        fake.addr
+    );
+    let h = Harness::start(Options::default(), &yaml).await;
+    let res = h.http.get(h.url("/bare/x")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let headers = res.headers().clone();
+    assert_eq!(res.text().await.unwrap(), "hello");
+    assert_eq!(headers.get("content-type"), None, "{headers:?}");
+    assert_eq!(headers.get("x-hop"), None, "{headers:?}");
+    assert_eq!(headers["x-upstream"], "bare");
+    let cookies: Vec<_> = headers.get_all("set-cookie").iter().collect();
+    assert_eq!(cookies, ["a=1", "b=2"]);
+    for kong in [
+        "x-kong-upstream-latency",
+        "x-kong-proxy-latency",
+        "x-kong-request-id",
+    ] {
+        assert!(headers.contains_key(kong), "{kong} missing: {headers:?}");
+    }
+}

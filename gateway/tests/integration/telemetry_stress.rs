@@ -193,7 +193,7 @@ async fn bursts_from_many_threads_are_all_written_across_sleeps_and_wake_ups() {
     let workers: Vec<_> = (0..threads)
         .map(|t| {
             let logs = logs.clone();
-            let target = Target::File(path.clone());
+            let target = Target::File(path.clone().into());
             std::thread::spawn(move || {
                 for b in 0..bursts {
                     for i in 0..per_burst {

@@ -4,7 +4,7 @@
 //! that names no subject denies; no ACL allows. Decisions are made on the parsed body, never on
 //! mirrored headers.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 

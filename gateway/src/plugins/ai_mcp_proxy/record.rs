@@ -2,7 +2,7 @@
 //! `kong_ai_mcp_*` metrics. Every call gets an outcome class so an operator can tell a failing
 //! tool (`tool_error`) from a failing server (`jsonrpc_error`, `transport_error`, `http_error`).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
 

@@ -28,7 +28,7 @@ impl FileLog {
     pub fn new(config: &Value, deps: &Deps) -> Result<Self, ConfigError> {
         let settings: Settings = super::settings(config)?;
         Ok(FileLog {
-            target: Target::File(settings.path),
+            target: Target::File(settings.path.into()),
             logs: deps.logs.clone(),
         })
     }

@@ -5,8 +5,8 @@
 //! configuration may give a route id other labels. The cache is emptied when it grows past
 //! [`MAX_ENTRIES`] (client-chosen labels such as MCP method names cannot grow it without bound).
 
+use foldhash::{HashMap, HashMapExt as _};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use metrics::{Counter, Histogram};
 use uuid::Uuid;

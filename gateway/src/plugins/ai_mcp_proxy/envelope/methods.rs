@@ -90,17 +90,32 @@ pub fn method_like(m: &str, canonical: &str) -> bool {
 
 /// Case-insensitive comparison with the same folding, no trimming: how lenient parsers match
 /// object keys (Go's `encoding/json` maps `"METHOD"` and `"paramſ"` onto `method`/`params`).
-pub(super) fn key_like(key: &str, canonical: &str) -> bool {
+fn key_like(key: &str, canonical: &str) -> bool {
     loosely_eq_trimmed(key, canonical)
 }
 
-fn loosely_eq_trimmed(m: &str, canonical: &str) -> bool {
-    // Folding never lengthens a name in bytes, so one shorter than `canonical` cannot match.
-    if m.len() < canonical.len() {
-        return false;
+/// Which of `words` (ASCII) `key` matches as [`key_like`] matches: every object key of an
+/// envelope goes through here, and an ASCII key (nearly all) needs only a same-length,
+/// case-insensitive comparison.
+pub(super) fn key_position(key: &str, words: &[&str]) -> Option<usize> {
+    if key.is_ascii() {
+        words
+            .iter()
+            .position(|w| w.len() == key.len() && w.eq_ignore_ascii_case(key))
+    } else {
+        words.iter().position(|w| key_like(key, w))
     }
-    if m.is_ascii() {
-        return m.eq_ignore_ascii_case(canonical);
+}
+
+fn loosely_eq_trimmed(m: &str, canonical: &str) -> bool {
+    // `canonical` is ASCII, so a byte-wise match means `m` is ASCII too: the common case.
+    if m.len() == canonical.len() && m.as_bytes().eq_ignore_ascii_case(canonical.as_bytes()) {
+        return true;
+    }
+    // Folding turns each non-ASCII character into fewer bytes, so only a longer name that is
+    // not ASCII can still fold onto `canonical`.
+    if m.len() <= canonical.len() || m.is_ascii() {
+        return false;
     }
     folded(m).eq(canonical.chars().map(|c| c.to_ascii_lowercase()))
 }

@@ -19,7 +19,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::methods::key_like;
+use super::methods::key_position;
 
 /// Most members any scan asks for (the top-level envelope's six).
 const MAX_WANTED: usize = 6;
@@ -186,6 +186,6 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|w| key_like(key, w)))
+        Ok(key_position(key, self.0))
     }
 }
