@@ -63,6 +63,7 @@ pub async fn enforce(
             inner,
             timeout: limits.body_timeout,
             timer: None,
+            rearm: false,
             max: limits.max_body,
             seen: 0,
             failed: false,
@@ -86,8 +87,9 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 struct GuardedBody {
     inner: Payload,
     timeout: Option<Duration>,
-    /// Armed at the first read that has to wait, reset by every chunk.
+    /// Armed at the first read that has to wait; a chunk makes the next wait re-arm it.
     timer: Option<Pin<Box<Sleep>>>,
+    rearm: bool,
     max: Option<u64>,
     seen: u64,
     failed: bool,
@@ -115,9 +117,8 @@ impl Stream for GuardedBody {
                 if let Some(max) = this.max.filter(|&max| this.seen > max) {
                     return this.fail(BodyFault::TooLarge(max));
                 }
-                if let (Some(timer), Some(timeout)) = (this.timer.as_mut(), this.timeout) {
-                    timer.as_mut().reset(tokio::time::Instant::now() + timeout);
-                }
+                // Re-armed only if the next read waits: the last chunk costs no timer reset.
+                this.rearm = true;
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(other) => Poll::Ready(other),
@@ -128,6 +129,9 @@ impl Stream for GuardedBody {
                 let timer = this
                     .timer
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if std::mem::take(&mut this.rearm) {
+                    timer.as_mut().reset(tokio::time::Instant::now() + timeout);
+                }
                 match timer.as_mut().poll(cx) {
                     Poll::Ready(()) => this.fail(BodyFault::Timeout(timeout)),
                     Poll::Pending => Poll::Pending,

@@ -55,6 +55,19 @@ impl Members {
         &mut self.buf
     }
 
+    /// Starts member `name`, a name known to need no escaping (a header name: a token).
+    pub fn key_raw(&mut self, name: &str) -> &mut Vec<u8> {
+        debug_assert!(!name.bytes().any(needs_escape), "{name:?} needs escaping");
+        if !self.is_empty() {
+            self.buf.push(b',');
+        }
+        self.buf.reserve(name.len() + 3);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        &mut self.buf
+    }
+
     pub fn str(&mut self, name: &str, value: &str) {
         string(self.key(name), value);
     }

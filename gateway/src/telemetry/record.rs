@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
-use actix_web::http::header::{HeaderMap, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use foldhash::HashMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -24,9 +24,6 @@ use crate::plugins::context::Ctx;
 /// The workspace id every record carries (Kong's default workspace has a fixed id per node;
 /// here it is a constant so records compare across restarts).
 pub const WORKSPACE_ID: &str = "00000000-0000-0000-0000-000000000000";
-
-/// Headers whose values never reach a log: credentials.
-const REDACTED: &[&str] = &["authorization", "proxy-authorization", "apikey", "cookie"];
 
 /// The request as it arrived. Plugins change the copy of its headers that goes upstream, never
 /// the request itself, so the record reads method, URI, host and headers from it at the log
@@ -349,29 +346,35 @@ fn header_text(value: &HeaderValue, secret: bool) -> Cow<'_, str> {
 /// Headers as Kong logs them: lower-case names, repeated headers as arrays, credentials (and
 /// the route's key names) redacted.
 fn headers(out: &mut Members, headers: &HeaderMap, secrets: &[String]) {
-    for name in headers.keys() {
+    // One pass: the map yields the values of one name one after the other.
+    let mut values = headers.iter().peekable();
+    while let Some((name, first)) = values.next() {
         let key = name.as_str();
-        let secret = REDACTED.contains(&key) || secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
+        let secret = is_redacted(key) || secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
         let text = |value| header_text(value, secret);
-        let mut values = headers.get_all(name);
-        let Some(first) = values.next() else {
-            out.raw(key, "null");
-            continue;
-        };
-        match values.next() {
-            None => out.str(key, &text(first)),
-            Some(second) => {
-                let list = out.key(key);
-                list.push(b'[');
-                json::string(list, &text(first));
-                for value in std::iter::once(second).chain(values) {
-                    list.push(b',');
-                    json::string(list, &text(value));
-                }
-                list.push(b']');
+        let same = |(next, _): &(&HeaderName, &HeaderValue)| std::ptr::eq(*next, name);
+        // Header names are tokens: nothing in them needs escaping.
+        let value = out.key_raw(key);
+        if values.peek().is_some_and(same) {
+            value.push(b'[');
+            json::string(value, &text(first));
+            while let Some((_, next)) = values.next_if(same) {
+                value.push(b',');
+                json::string(value, &text(next));
             }
+            value.push(b']');
+        } else {
+            json::string(value, &text(first));
         }
     }
+}
+
+/// Credentials every record hides (`REDACTED`), besides the route's own key names.
+fn is_redacted(name: &str) -> bool {
+    matches!(
+        name,
+        "authorization" | "proxy-authorization" | "apikey" | "cookie"
+    )
 }
 
 /// The query string as Kong logs it: `name: value`, `name: true` for a bare name, the last of
