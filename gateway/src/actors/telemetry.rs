@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{IoSlice, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,22 +67,29 @@ impl TelemetryActor {
     fn collect(&mut self, ctx: &mut Context<Self>) -> usize {
         let lines = self.queue.take();
         let n = lines.len();
-        // The lines of each file, in the order they were queued.
-        let mut files: Vec<(Arc<Path>, Vec<Arc<str>>)> = Vec::new();
+        // One buffer per file, lines in the order they were queued.
+        let mut files: Vec<(Arc<Path>, Vec<u8>, u64)> = Vec::new();
         for LogLine { target, line } in lines {
             match target {
                 Target::File(path) => {
                     let same = |p: &Arc<Path>| Arc::ptr_eq(p, &path) || *p == path;
-                    match files.iter_mut().find(|(p, _)| same(p)) {
-                        Some((_, batch)) => batch.push(line),
-                        None => files.push((path, vec![line])),
-                    }
+                    let i = match files.iter().position(|(p, _, _)| same(p)) {
+                        Some(i) => i,
+                        None => {
+                            files.push((path, Vec::new(), 0));
+                            files.len() - 1
+                        }
+                    };
+                    let (_, buf, count) = &mut files[i];
+                    buf.extend_from_slice(line.as_bytes());
+                    buf.push(b'\n');
+                    *count += 1;
                 }
                 Target::Http(target) => self.enqueue_http(target, line, ctx),
             }
         }
-        for (path, batch) in files {
-            self.write_file(&path, &batch);
+        for (path, buf, count) in files {
+            self.write_file(&path, &buf, count);
         }
         self.queue.done(n);
         n
@@ -96,8 +103,7 @@ impl TelemetryActor {
         ctx.run_later(COLLECT_EVERY, |act, ctx| act.tick(ctx));
     }
 
-    fn write_file(&mut self, path: &Path, lines: &[Arc<str>]) {
-        let count = lines.len() as u64;
+    fn write_file(&mut self, path: &Path, lines: &[u8], count: u64) {
         match self.append(path, lines) {
             Ok(()) => {
                 metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "file-log").increment(count)
@@ -109,13 +115,13 @@ impl TelemetryActor {
         }
     }
 
-    fn append(&mut self, path: &Path, lines: &[Arc<str>]) -> std::io::Result<()> {
+    fn append(&mut self, path: &Path, lines: &[u8]) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
             let file = OpenOptions::new().create(true).append(true).open(path)?;
             self.files.insert(path.to_path_buf(), file);
         }
         let file = self.files.get_mut(path).expect("inserted above");
-        let result = write_lines(file, lines);
+        let result = file.write_all(lines);
         if result.is_err() {
             // Reopen next time: the file may have been rotated or its disk fixed.
             self.files.remove(path);
@@ -198,31 +204,6 @@ impl TelemetryActor {
     }
 }
 
-/// Appends `lines`, each with its newline, straight from the records' own text: vectored
-/// writes of up to [`LINES_PER_WRITE`] lines, no copy into a batch buffer.
-fn write_lines(file: &mut File, lines: &[Arc<str>]) -> std::io::Result<()> {
-    for batch in lines.chunks(LINES_PER_WRITE) {
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(batch.len() * 2);
-        for line in batch {
-            slices.push(IoSlice::new(line.as_bytes()));
-            slices.push(IoSlice::new(b"\n"));
-        }
-        let mut rest = &mut slices[..];
-        while !rest.is_empty() {
-            match file.write_vectored(rest) {
-                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut rest, n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Lines per vectored write: two slices each, within the kernel's 1,024 per call.
-const LINES_PER_WRITE: usize = 512;
-
 impl Actor for TelemetryActor {
     type Context = Context<Self>;
 
@@ -285,30 +266,5 @@ impl Handler<Flush> for TelemetryActor {
             }
             drained
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_are_appended_whole_in_order_across_vectored_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("lines.jsonl");
-        let lines: Vec<Arc<str>> = (0..LINES_PER_WRITE * 2 + 7)
-            .map(|i| Arc::from(format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 300))))
-            .collect();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .unwrap();
-        write_lines(&mut file, &lines[..3]).unwrap();
-        write_lines(&mut file, &lines[3..]).unwrap();
-        write_lines(&mut file, &[]).unwrap();
-        let written = std::fs::read_to_string(&path).unwrap();
-        let expected: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        assert_eq!(written, expected);
     }
 }

@@ -23,30 +23,28 @@ fn is_hop_by_hop(name: &str) -> bool {
 /// rehashing) and the few names to drop are removed from the copy.
 pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let mut out = headers.clone();
-    keep_end_to_end(&mut out);
-    out
-}
-
-/// [`end_to_end`] in place.
-pub fn keep_end_to_end(headers: &mut HeaderMap) {
-    headers.remove(header::CONTENT_LENGTH);
+    out.remove(header::CONTENT_LENGTH);
     let dropped: Vec<HeaderName> = headers
         .keys()
         .filter(|name| is_hop_by_hop(name.as_str()))
         .cloned()
         .collect();
     if dropped.is_empty() {
-        return;
+        return out;
     }
-    let named: Vec<HeaderName> = headers
+    for token in headers
         .get_all(header::CONNECTION)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named.into_iter().chain(dropped) {
-        headers.remove(name);
+    {
+        if let Ok(name) = HeaderName::from_bytes(token.trim().as_bytes()) {
+            out.remove(name);
+        }
     }
+    for name in dropped {
+        out.remove(name);
+    }
+    out
 }
 
 /// What the gateway knows about the client connection, for `X-Forwarded-*`.

@@ -48,24 +48,11 @@ impl Finish {
 
 /// Turns the upstream response into the client's, streaming its body. When a plugin holds
 /// the body (`ctx.rewrite`), the head waits until the rewrite has what it needs.
-pub async fn respond(mut finish: Finish, upstream: awc::ClientResponse) -> HttpResponse {
+pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpResponse {
     let ctx = &mut finish.ctx;
     ctx.upstream_head = Some(Instant::now());
-    let status = upstream.status();
-    ctx.status = status.as_u16();
-    let mut length = upstream
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    // The upstream's header map itself, moved out of its response rather than copied.
-    let mut arrived = HeaderMap::new();
-    let mut upstream = upstream.map_body(|head, payload| {
-        arrived = std::mem::take(&mut head.headers);
-        payload
-    });
-    headers::keep_end_to_end(&mut arrived);
-    ctx.response_headers = arrived;
+    ctx.status = upstream.status().as_u16();
+    ctx.response_headers = headers::end_to_end(upstream.headers());
     for plugin in &finish.chain.plugins {
         plugin.header_filter(ctx);
     }
@@ -76,6 +63,11 @@ pub async fn respond(mut finish: Finish, upstream: awc::ClientResponse) -> HttpR
             .max(1),
     );
     let mut payload = upstream.take_payload();
+    let mut length = upstream
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let mut first = None;
     let mut rewrite = finish.ctx.rewrite.take();
     if let Some(held) = rewrite.as_mut().filter(|r| r.holds_head()) {
@@ -127,9 +119,9 @@ pub async fn respond(mut finish: Finish, upstream: awc::ClientResponse) -> HttpR
     // upstream answer that has none; a transparent proxy adds no content type.
     let mut response = match length {
         Some(n) if !is_event_stream => {
-            HttpResponse::new(status).set_body(BoxBody::new(SizedStream::new(n, body)))
+            HttpResponse::new(upstream.status()).set_body(BoxBody::new(SizedStream::new(n, body)))
         }
-        _ => HttpResponse::new(status).set_body(BoxBody::new(BodyStream::new(body))),
+        _ => HttpResponse::new(upstream.status()).set_body(BoxBody::new(BodyStream::new(body))),
     };
     *response.headers_mut() = headers;
     response
