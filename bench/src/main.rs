@@ -139,38 +139,42 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let layout = servers::Layout::new(!args.no_pin)?;
     let upstreams = servers::Upstreams::start(&work, &layout, &args).await?;
 
-    let load = match args.runs(Part::Load) {
-        true => Some(
+    let load = if args.runs(Part::Load) {
+        Some(
             load::run(&args, &work, &layout, &upstreams)
                 .await
                 .context("load tests")?,
-        ),
-        false => None,
+        )
+    } else {
+        None
     };
-    let streams = match args.runs(Part::Streams) {
-        true => Some(
+    let streams = if args.runs(Part::Streams) {
+        Some(
             stream::run(&args, &work, &layout, &upstreams)
                 .await
                 .context("event stream tests")?,
-        ),
-        false => None,
+        )
+    } else {
+        None
     };
-    let memory = match args.runs(Part::Memory) {
-        true => Some(
+    let memory = if args.runs(Part::Memory) {
+        Some(
             memory::run(&args, &work, &layout, &upstreams)
                 .await
                 .context("memory tests")?,
-        ),
-        false => None,
+        )
+    } else {
+        None
     };
-    let callgrind = match args.runs(Part::Callgrind) {
-        true => callgrind::run(&args, &work, &upstreams)
+    let callgrind = if args.runs(Part::Callgrind) {
+        callgrind::run(&args, &work, &upstreams)
             .await
             .unwrap_or_else(|e| {
                 eprintln!("bench: callgrind skipped: {e:#}");
                 None
-            }),
-        false => None,
+            })
+    } else {
+        None
     };
     upstreams.stop();
 

@@ -2,6 +2,7 @@
 
 pub mod handler;
 pub mod headers;
+pub mod idle;
 pub mod normalize;
 pub mod path;
 pub mod relay;

@@ -14,9 +14,9 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpMessage, HttpResponse};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use tokio::time::Sleep;
 
 use super::headers;
+use super::idle::IdleTimer;
 use crate::error::ProxyError;
 use crate::plugins::chain::{BodyRewrite, Chain, Rewrite};
 use crate::plugins::context::Ctx;
@@ -105,14 +105,11 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
         const ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
         headers.insert(ACCEL_BUFFERING, HeaderValue::from_static("no"));
     }
-    let head = ctx.upstream_head.unwrap_or_else(Instant::now);
     let body = Relay {
         inner: payload,
         first,
         rewrite,
-        idle,
-        deadline: tokio::time::Instant::from_std(head) + idle,
-        timer: None,
+        idle: IdleTimer::new(idle),
         finish: Some(finish),
     };
     // Not `streaming()`: it would invent `Content-Type: application/octet-stream` for an
@@ -228,12 +225,8 @@ struct Relay {
     first: Option<Bytes>,
     /// A rewrite that sees every chunk (`Rewrite::Pass`): what it answers is what is sent.
     rewrite: Option<Box<dyn BodyRewrite>>,
-    idle: Duration,
-    /// When the upstream has been silent for `idle`: moved on by every chunk.
-    deadline: tokio::time::Instant,
-    /// Armed only when the upstream makes the relay wait: a body that is already there (the
-    /// usual small answer) never touches the timer wheel.
-    timer: Option<Pin<Box<Sleep>>>,
+    /// The upstream's silence between chunks.
+    idle: IdleTimer,
     finish: Option<Finish>,
 }
 
@@ -285,7 +278,7 @@ impl Relay {
         let this = self;
         Some(match polled {
             Poll::Ready(Some(Ok(chunk))) => {
-                this.deadline = tokio::time::Instant::now() + this.idle;
+                this.idle.data();
                 let Some(finish) = this.finish.as_mut() else {
                     return Some(Poll::Ready(None));
                 };
@@ -345,11 +338,11 @@ impl Relay {
                 this.end(None);
                 Poll::Ready(None)
             }
-            Poll::Pending => match this.idle_timer().poll(cx) {
+            Poll::Pending => match this.idle.poll_expired(cx) {
                 Poll::Ready(()) => {
                     tracing::warn!(
                         request_id = this.request_id(),
-                        idle_ms = this.idle.as_millis() as u64,
+                        idle_ms = this.idle.timeout().as_millis() as u64,
                         "upstream read timed out mid-response"
                     );
                     this.end(Some("transport_error"));
@@ -363,25 +356,9 @@ impl Relay {
     }
 }
 
-impl Relay {
-    /// The idle timer, armed for the current deadline.
-    fn idle_timer(&mut self) -> Pin<&mut Sleep> {
-        let deadline = self.deadline;
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        timer.as_mut()
-    }
-}
-
 impl Drop for Relay {
     fn drop(&mut self) {
         // Still unfinished: the client went away before the body ended.
         self.end(Some("client_abort"));
     }
 }
-
-use std::future::Future;

@@ -4,7 +4,6 @@
 //! request-smuggling checks and closing kept-alive connections on shutdown are actix's own
 //! (configured in `server`).
 
-use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -19,9 +18,9 @@ use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::time::Sleep;
 
 use crate::error::{BodyFault, ProxyError};
+use crate::proxy::idle::IdleTimer;
 
 /// What the proxy listener enforces on clients; shared by its workers.
 #[derive(Debug, Clone)]
@@ -61,9 +60,7 @@ pub async fn enforce(
         let inner = req.take_payload();
         let guarded = GuardedBody {
             inner,
-            timeout: limits.body_timeout,
-            timer: None,
-            rearm: false,
+            idle: limits.body_timeout.map(IdleTimer::new),
             max: limits.max_body,
             seen: 0,
             failed: false,
@@ -86,10 +83,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// longer than the body timeout or sends more than the limit.
 struct GuardedBody {
     inner: Payload,
-    timeout: Option<Duration>,
-    /// Armed at the first read that has to wait; a chunk makes the next wait re-arm it.
-    timer: Option<Pin<Box<Sleep>>>,
-    rearm: bool,
+    idle: Option<IdleTimer>,
     max: Option<u64>,
     seen: u64,
     failed: bool,
@@ -117,24 +111,20 @@ impl Stream for GuardedBody {
                 if let Some(max) = this.max.filter(|&max| this.seen > max) {
                     return this.fail(BodyFault::TooLarge(max));
                 }
-                // Re-armed only if the next read waits: the last chunk costs no timer reset.
-                this.rearm = true;
+                if let Some(idle) = this.idle.as_mut() {
+                    idle.data();
+                }
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(other) => Poll::Ready(other),
             Poll::Pending => {
-                let Some(timeout) = this.timeout else {
-                    return Poll::Pending;
-                };
-                let timer = this
-                    .timer
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                if std::mem::take(&mut this.rearm) {
-                    timer.as_mut().reset(tokio::time::Instant::now() + timeout);
-                }
-                match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => this.fail(BodyFault::Timeout(timeout)),
-                    Poll::Pending => Poll::Pending,
+                let expired = this.idle.as_mut().and_then(|idle| {
+                    let expired = idle.poll_expired(cx).is_ready();
+                    expired.then(|| idle.timeout())
+                });
+                match expired {
+                    Some(timeout) => this.fail(BodyFault::Timeout(timeout)),
+                    None => Poll::Pending,
                 }
             }
         }

@@ -45,11 +45,16 @@ impl Members {
         &self.buf[self.start..]
     }
 
-    /// Starts member `name` and answers the buffer its value is written to.
-    pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
+    /// The comma before every member but the first.
+    fn next_member(&mut self) {
         if !self.is_empty() {
             self.buf.push(b',');
         }
+    }
+
+    /// Starts member `name` and answers the buffer its value is written to.
+    pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
+        self.next_member();
         string(&mut self.buf, name);
         self.buf.push(b':');
         &mut self.buf
@@ -58,9 +63,7 @@ impl Members {
     /// Starts member `name`, a name known to need no escaping (a header name: a token).
     pub fn key_raw(&mut self, name: &str) -> &mut Vec<u8> {
         debug_assert!(!name.bytes().any(needs_escape), "{name:?} needs escaping");
-        if !self.is_empty() {
-            self.buf.push(b',');
-        }
+        self.next_member();
         self.buf.reserve(name.len() + 3);
         self.buf.push(b'"');
         self.buf.extend_from_slice(name.as_bytes());
