@@ -4,6 +4,9 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use actix_http::body::BoxBody;
+use actix_http::error::ParseError;
+use actix_http::h1::Refusal;
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -121,6 +124,43 @@ impl BodyFault {
             BodyFault::TooLarge(_) => format!("Request size limit exceeded: {self}"),
         }
     }
+}
+
+/// The most headers and bytes a request head may have (the HTTP layer's limits): more get 431.
+pub const HEAD_MAX_HEADERS: usize = 96;
+pub const HEAD_MAX_BYTES: usize = 128 * 1024;
+
+/// The answer to a request the HTTP layer refuses before any route sees it (a malformed or
+/// ambiguous head, a head over the limits, a first head that came too slowly): Kong's body,
+/// naming the cause or the limit. `header_timeout` is `nginx_http_client_header_timeout`.
+pub fn refusal(refusal: Refusal<'_>, header_timeout: Duration) -> actix_http::Response<BoxBody> {
+    let message = match refusal {
+        Refusal::Malformed(error) => format!(
+            "Bad request: {}",
+            match error {
+                ParseError::Method => "invalid request method",
+                ParseError::Uri(_) => "invalid request target",
+                ParseError::Version => "invalid HTTP version",
+                // httparse's token and header faults, and the ambiguous lengths a second
+                // request could be smuggled behind.
+                ParseError::Header => {
+                    "malformed request line or header, conflicting or signed Content-Length, \
+                     or Transfer-Encoding other than chunked"
+                }
+                _ => "malformed request head",
+            }
+        ),
+        Refusal::HeadTooLarge => format!(
+            "Request header or cookie too large: a request head may have at most {HEAD_MAX_HEADERS} headers and {} KiB",
+            HEAD_MAX_BYTES / 1024
+        ),
+        Refusal::HeadTimeout => format!(
+            "Request timeout: no complete request head within {} ms (nginx_http_client_header_timeout)",
+            header_timeout.as_millis()
+        ),
+    };
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    kong_error(refusal.status(), &message, &request_id).into()
 }
 
 /// Kong's gateway-originated error body: `{"message": …, "request_id": …}`.

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use actix_http::h1::RefusalResponses;
 use actix_http::HttpService;
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt as _};
 use actix_web::dev::{AppConfig, Server};
@@ -20,6 +21,7 @@ use super::conn::{Conn, ConnState, HeadTimeouts};
 use super::in_flight::{self, InFlight};
 use super::limits::{self, ClientLimits};
 use super::HttpTimeouts;
+use crate::error;
 use crate::proxy::handler::{self, ProxyState};
 use crate::proxy::upstream::Upstreams;
 
@@ -57,6 +59,9 @@ pub fn proxy(
         builder = builder.listen("proxy", listener, move || {
             let shutdown = shutdown.clone();
             let limits = shared.limits.clone();
+            // The HTTP layer's own refusals (400, 431, first-head 408) in Kong's body shape.
+            let header_timeout = http.header;
+            let refusals = RefusalResponses(Rc::new(move |r| error::refusal(r, header_timeout)));
             let tracked = shared.in_flight.clone();
             let app = App::new()
                 .app_data(shared.state.clone())
@@ -79,8 +84,9 @@ pub fn proxy(
                     let shutdown = shutdown.clone();
                     async move { shutdown.notified().await }
                 })
-                .on_connect_ext(|conn: &Conn, ext| {
+                .on_connect_ext(move |conn: &Conn, ext| {
                     ext.insert::<Rc<ConnState>>(conn.state());
+                    ext.insert(refusals.clone());
                 })
                 .h1(map_config(app, move |_| app_config(local)));
             fn_service(move |io: actix_rt::net::TcpStream| {

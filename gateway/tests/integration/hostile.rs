@@ -68,6 +68,26 @@ async fn mcp(h: &Harness, body: Vec<u8>) -> (u16, Value) {
     )
 }
 
+/// The message of a refusal the HTTP layer wrote itself: Kong's JSON body, whose `request_id`
+/// is the one in `X-Kong-Request-Id`.
+fn refusal_message(text: &str) -> String {
+    let body: Value = serde_json::from_str(body_of(text))
+        .unwrap_or_else(|e| panic!("a JSON body ({e}): {text:?}"));
+    let id = body["request_id"].as_str().expect("a request_id");
+    assert_eq!(id.len(), 32, "{text:?}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains(&format!("x-kong-request-id: {id}\r\n")),
+        "{text:?}"
+    );
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("content-type: application/json\r\n"),
+        "{text:?}"
+    );
+    body["message"].as_str().expect("a message").to_string()
+}
+
 #[tokio::test]
 async fn a_slowloris_head_is_answered_408_and_closed() {
     let h = start("hostile-slowhead", |s| {
@@ -99,6 +119,11 @@ async fn a_slowloris_head_is_answered_408_and_closed() {
     let (text, closed) = read_until_closed(&mut stream, Duration::from_secs(15)).await;
     assert!(cut || closed, "the connection stayed open: {text:?}");
     assert_eq!(status_line(&text), Some(408), "{text:?}");
+    assert_eq!(
+        refusal_message(&text),
+        "Request timeout: no complete request head within 1000 ms \
+         (nginx_http_client_header_timeout)"
+    );
     assert!(h.mock.requests().is_empty());
     assert_eq!(status_of(&h, "/marketplace/users").await, 200);
 }
@@ -398,7 +423,41 @@ async fn header_floods_are_refused_with_431() {
         let (text, closed) =
             raw_exchange(h.gateway.proxy, request.as_bytes(), Duration::from_secs(10)).await;
         assert_eq!(status_line(&text), Some(431), "{what}: {text:?}");
+        assert_eq!(
+            refusal_message(&text),
+            "Request header or cookie too large: a request head may have at most 96 headers \
+             and 128 KiB",
+            "{what}"
+        );
         assert!(closed, "{what}: the connection is closed after the refusal");
+    }
+    assert!(h.mock.requests().is_empty());
+    assert_eq!(status_of(&h, "/marketplace/users").await, 200);
+}
+
+#[tokio::test]
+async fn malformed_request_heads_are_refused_naming_the_fault() {
+    let h = start("hostile-malformed", |_| {}).await;
+    let cases = [
+        (
+            "GET /marketplace/users HTTP/9.1\r\nHost: gw\r\n\r\n",
+            "invalid HTTP version",
+        ),
+        (
+            "G@T /marketplace/users HTTP/1.1\r\nHost: gw\r\n\r\n",
+            "malformed request line or header, conflicting or signed Content-Length, or \
+             Transfer-Encoding other than chunked",
+        ),
+    ];
+    for (request, fault) in cases {
+        let (text, closed) =
+            raw_exchange(h.gateway.proxy, request.as_bytes(), Duration::from_secs(10)).await;
+        assert_eq!(status_line(&text), Some(400), "{request:?}: {text:?}");
+        assert_eq!(refusal_message(&text), format!("Bad request: {fault}"));
+        assert!(
+            closed,
+            "{request:?}: the connection is closed after the refusal"
+        );
     }
     assert!(h.mock.requests().is_empty());
     assert_eq!(status_of(&h, "/marketplace/users").await, 200);
@@ -456,6 +515,12 @@ async fn request_smuggling_attempts_are_refused_and_never_reach_the_upstream() {
         let (text, closed) =
             raw_exchange(h.gateway.proxy, request.as_bytes(), Duration::from_secs(10)).await;
         assert_eq!(status_line(&text), Some(400), "{what}: {text:?}");
+        assert_eq!(
+            refusal_message(&text),
+            "Bad request: malformed request line or header, conflicting or signed \
+             Content-Length, or Transfer-Encoding other than chunked",
+            "{what}"
+        );
         assert_eq!(
             text.matches("HTTP/1.1 ").count(),
             1,
