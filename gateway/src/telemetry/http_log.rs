@@ -113,9 +113,9 @@ impl HttpLogTarget {
     }
 
     /// Kong's payload: the record itself when batches hold one, otherwise a JSON array.
-    pub fn body(&self, lines: &[Arc<str>]) -> Bytes {
+    pub fn body(&self, lines: &[Bytes]) -> Bytes {
         if self.queue.max_batch_size == 1 && lines.len() == 1 {
-            return Bytes::copy_from_slice(lines[0].as_bytes());
+            return lines[0].clone();
         }
         let len = lines.iter().map(|l| l.len() + 1).sum::<usize>() + 1;
         let mut out = Vec::with_capacity(len);
@@ -124,7 +124,7 @@ impl HttpLogTarget {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(line);
         }
         out.push(b']');
         Bytes::from(out)
@@ -177,7 +177,7 @@ fn to_usize(value: u64) -> usize {
 /// both together, so a slow endpoint cannot grow memory through concurrent batches either.
 #[derive(Default)]
 pub struct Queue {
-    pending: VecDeque<(Instant, Arc<str>)>,
+    pending: VecDeque<(Instant, Bytes)>,
     pending_bytes: usize,
     in_flight_batches: usize,
     in_flight_records: usize,
@@ -188,13 +188,13 @@ pub struct Queue {
 
 /// The records of one batch, taken from the queue until `Queue::finish`.
 pub struct Batch {
-    pub lines: Vec<Arc<str>>,
+    pub lines: Vec<Bytes>,
     pub bytes: usize,
 }
 
 impl Queue {
     /// Queues `line` unless that would exceed the bounds; `false` means it must be dropped.
-    pub fn offer(&mut self, s: &QueueSettings, line: Arc<str>, now: Instant) -> bool {
+    pub fn offer(&mut self, s: &QueueSettings, line: Bytes, now: Instant) -> bool {
         let bytes = self.pending_bytes + self.in_flight_bytes + line.len();
         if self.held() >= s.max_entries || s.max_bytes.is_some_and(|max| bytes > max) {
             return false;
@@ -237,7 +237,7 @@ impl Queue {
 
     pub fn take_batch(&mut self, s: &QueueSettings) -> Batch {
         let n = self.pending.len().min(s.max_batch_size);
-        let lines: Vec<Arc<str>> = self.pending.drain(..n).map(|(_, l)| l).collect();
+        let lines: Vec<Bytes> = self.pending.drain(..n).map(|(_, l)| l).collect();
         let bytes = lines.iter().map(|l| l.len()).sum();
         self.pending_bytes -= bytes;
         self.in_flight_batches += 1;
@@ -309,8 +309,8 @@ mod tests {
         HttpLogTarget::new(&config).unwrap()
     }
 
-    fn line(s: &str) -> Arc<str> {
-        Arc::from(s)
+    fn line(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
     }
 
     #[test]

@@ -117,12 +117,17 @@ impl Members {
     }
 
     /// The object these members make.
-    pub fn into_object(mut self) -> JsonText {
+    pub fn into_object(self) -> JsonText {
+        JsonText(into_string(self.into_bytes()))
+    }
+
+    /// The object these members make, as the UTF-8 bytes of its text (no second look at them).
+    pub fn into_bytes(mut self) -> Vec<u8> {
         if self.start == 0 {
             self.buf.insert(0, b'{');
         }
         self.buf.push(b'}');
-        JsonText(into_string(self.buf))
+        self.buf
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod http_log;
 pub mod json;
+pub mod log_file;
 pub mod metrics;
 pub mod names;
 pub mod record;

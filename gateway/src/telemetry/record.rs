@@ -10,6 +10,7 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use bytes::Bytes;
 use foldhash::HashMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -163,7 +164,7 @@ pub struct Record {
     secret_names: Option<Arc<[String]>>,
     /// Plugins' sections, after Kong's fields, in the order they were added.
     sections: Vec<(&'static str, Members)>,
-    line: OnceCell<Arc<str>>,
+    line: OnceCell<Bytes>,
 }
 
 /// The record of a request that ends now, from its context and what it looked like on arrival.
@@ -233,11 +234,10 @@ impl Record {
         self.sections[i].1.raw(key, value.as_str());
     }
 
-    /// The record as one line of JSON, written once and shared by every log plugin.
-    pub fn line(&self) -> Arc<str> {
-        self.line
-            .get_or_init(|| Arc::from(self.write().as_str()))
-            .clone()
+    /// The record as one line of JSON (UTF-8), written once and shared by every log plugin:
+    /// its bytes are handed on as written, never copied or checked again.
+    pub fn line(&self) -> Bytes {
+        self.line.get_or_init(|| Bytes::from(self.write())).clone()
     }
 
     fn secrets(&self) -> &[String] {
@@ -249,7 +249,7 @@ impl Record {
 /// workspace, workspace_name, tries, source, then service, consumer, authenticated_entity and
 /// failure when there are, then the plugins' sections.
 impl Record {
-    fn write(&self) -> JsonText {
+    fn write(&self) -> Vec<u8> {
         let secrets = self.secrets();
         // Written in one buffer, nested objects in place.
         let mut out = Members::object_with_capacity(2048);
@@ -327,7 +327,7 @@ impl Record {
         for (name, section) in &self.sections {
             out.object(name, section);
         }
-        out.into_object()
+        out.into_bytes()
     }
 }
 
@@ -335,9 +335,9 @@ fn header_text(value: &HeaderValue, secret: bool) -> Cow<'_, str> {
     if secret {
         return Cow::Borrowed("REDACTED");
     }
-    // Header values are almost always visible ASCII: checked as such first, the lossy
-    // reading (invalid UTF-8 replaced) only for the rest.
-    match value.to_str() {
+    // The value as UTF-8, invalid sequences replaced. `from_utf8_lossy` borrows valid text
+    // too, but checking first takes std's word-at-a-time path for the usual ASCII value.
+    match std::str::from_utf8(value.as_bytes()) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(value.as_bytes()),
     }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use actix::prelude::*;
+use bytes::Bytes;
 
 use super::http_log::HttpLogTarget;
 use super::names;
@@ -34,7 +35,7 @@ impl Target {
 /// One serialized log record for one sink.
 pub struct LogLine {
     pub target: Target,
-    pub line: Arc<str>,
+    pub line: Bytes,
 }
 
 /// Sent by a request that finds the telemetry actor asleep (see [`LogQueue::sleep`]).
@@ -87,7 +88,7 @@ impl LogSender {
         LogSender { queue, wake }
     }
 
-    pub fn send(&self, target: Target, line: Arc<str>) {
+    pub fn send(&self, target: Target, line: Bytes) {
         let kind = target.kind();
         let pipe = &self.queue.pipe;
         if pipe.held.fetch_add(1, Ordering::AcqRel) >= pipe.capacity {

@@ -182,7 +182,6 @@ async fn a_very_slow_http_log_endpoint_never_holds_a_request_up() {
 async fn bursts_from_many_threads_are_all_written_across_sleeps_and_wake_ups() {
     use gateway::actors::telemetry::TelemetryActor;
     use gateway::telemetry::sink::{self, LogSender, Target};
-    use std::sync::Arc;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bursts.log");
@@ -197,7 +196,7 @@ async fn bursts_from_many_threads_are_all_written_across_sleeps_and_wake_ups() {
             std::thread::spawn(move || {
                 for b in 0..bursts {
                     for i in 0..per_burst {
-                        logs.send(target.clone(), Arc::from(format!("{t}-{b}-{i}")));
+                        logs.send(target.clone(), bytes::Bytes::from(format!("{t}-{b}-{i}")));
                     }
                     // Longer than a collection period now and then, so the collector sleeps.
                     let pause = if b % 3 == 0 { 12 } else { (t + b) % 4 };
@@ -233,4 +232,45 @@ async fn bursts_from_many_threads_are_all_written_across_sleeps_and_wake_ups() {
             "thread {t} out of order"
         );
     }
+}
+
+/// Bytes of `path` held in the page cache, as util-linux's `fincore` reports them.
+fn resident(path: &std::path::Path) -> u64 {
+    let out = std::process::Command::new("fincore")
+        .args(["--bytes", "--noheadings", "--output", "RES"])
+        .arg(path)
+        .output()
+        .expect("fincore (util-linux) runs");
+    assert!(out.status.success(), "fincore: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("fincore's answer {out:?}: {e}"))
+}
+
+#[test]
+fn a_busy_file_log_keeps_only_its_latest_writes_in_the_page_cache() {
+    use gateway::telemetry::log_file::{LogFile, RELEASE_EVERY};
+    // On a disk (a tmpfs's pages cannot be dropped): the target directory.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let path = dir.path().join("busy.log");
+    let mut log = LogFile::open(&path).unwrap();
+    let chunk = vec![b'x'; 64 << 10];
+    let append = |log: &mut LogFile, bytes: u64| {
+        for _ in 0..bytes / chunk.len() as u64 {
+            log.append(&chunk).unwrap();
+        }
+    };
+    append(&mut log, 4 * RELEASE_EVERY);
+    // The disk has every page so far (writeback is otherwise asynchronous): the next release
+    // must drop them all, leaving only what was written since.
+    std::fs::File::open(&path).unwrap().sync_data().unwrap();
+    append(&mut log, RELEASE_EVERY);
+    let written = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(written, 5 * RELEASE_EVERY);
+    let held = resident(&path);
+    assert!(
+        held <= RELEASE_EVERY + (1 << 20),
+        "{held} of {written} bytes still cached"
+    );
 }
