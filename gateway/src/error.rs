@@ -126,18 +126,13 @@ impl BodyFault {
     }
 }
 
-/// The most headers and bytes a request head may have (the HTTP layer's limits): more get 431.
-pub const HEAD_MAX_HEADERS: usize = 96;
-pub const HEAD_MAX_BYTES: usize = 128 * 1024;
-
 /// The answer to a request the HTTP layer refuses before any route sees it (a malformed or
 /// ambiguous head, a head over the limits, a first head that came too slowly): Kong's body,
 /// naming the cause or the limit. `header_timeout` is `nginx_http_client_header_timeout`.
 pub fn refusal(refusal: Refusal<'_>, header_timeout: Duration) -> actix_http::Response<BoxBody> {
     let message = match refusal {
-        Refusal::Malformed(error) => format!(
-            "Bad request: {}",
-            match error {
+        Refusal::Malformed(error) => {
+            let fault = match error {
                 ParseError::Method => "invalid request method",
                 ParseError::Uri(_) => "invalid request target",
                 ParseError::Version => "invalid HTTP version",
@@ -148,14 +143,20 @@ pub fn refusal(refusal: Refusal<'_>, header_timeout: Duration) -> actix_http::Re
                      or Transfer-Encoding other than chunked"
                 }
                 _ => "malformed request head",
-            }
-        ),
-        Refusal::HeadTooLarge => format!(
-            "Request header or cookie too large: a request head may have at most {HEAD_MAX_HEADERS} headers and {} KiB",
-            HEAD_MAX_BYTES / 1024
+            };
+            format!("Bad request: {fault}")
+        }
+        Refusal::HeadTooLarge {
+            max_headers,
+            max_bytes,
+        } => format!(
+            "Request header or cookie too large: a request head may have at most {max_headers} \
+             headers and {} KiB",
+            max_bytes / 1024
         ),
         Refusal::HeadTimeout => format!(
-            "Request timeout: no complete request head within {} ms (nginx_http_client_header_timeout)",
+            "Request timeout: no complete request head within {} ms \
+             (nginx_http_client_header_timeout)",
             header_timeout.as_millis()
         ),
     };

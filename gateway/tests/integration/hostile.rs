@@ -75,14 +75,13 @@ fn refusal_message(text: &str) -> String {
         .unwrap_or_else(|e| panic!("a JSON body ({e}): {text:?}"));
     let id = body["request_id"].as_str().expect("a request_id");
     assert_eq!(id.len(), 32, "{text:?}");
+    let head = text.to_ascii_lowercase();
     assert!(
-        text.to_ascii_lowercase()
-            .contains(&format!("x-kong-request-id: {id}\r\n")),
+        head.contains(&format!("x-kong-request-id: {id}\r\n")),
         "{text:?}"
     );
     assert!(
-        text.to_ascii_lowercase()
-            .contains("content-type: application/json\r\n"),
+        head.contains("content-type: application/json\r\n"),
         "{text:?}"
     );
     body["message"].as_str().expect("a message").to_string()

@@ -12,7 +12,7 @@ use super::chunked::ChunkedState;
 use crate::{error::ParseError, header::HeaderMap, ConnectionType, Request, ResponseHead};
 
 pub(crate) const MAX_BUFFER_SIZE: usize = 131_072;
-const MAX_HEADERS: usize = 96;
+pub(crate) const MAX_HEADERS: usize = 96;
 
 /// Incoming message decoder
 pub(crate) struct MessageDecoder<T: MessageType>(PhantomData<T>);
@@ -36,6 +36,11 @@ impl<T: MessageType> Decoder for MessageDecoder<T> {
     type Error = ParseError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        // Patched in (see `PATCHES.md`): nothing to parse yet, which is what parsing would
+        // answer, without clearing a header index first.
+        if src.is_empty() {
+            return Ok(None);
+        }
         T::decode(src)
     }
 }
@@ -258,10 +263,6 @@ impl MessageType for Request {
     }
 
     fn decode(src: &mut BytesMut) -> Result<Option<(Self, PayloadType)>, ParseError> {
-        // Patched in (see `PATCHES.md`): nothing to parse yet, so no header index to clear.
-        if src.is_empty() {
-            return Ok(None);
-        }
         let mut headers: [HeaderIndex; MAX_HEADERS] = EMPTY_HEADER_INDEX_ARRAY;
 
         let (len, method, uri, ver, h_len) = {
@@ -385,10 +386,6 @@ impl MessageType for ResponseHead {
     }
 
     fn decode(src: &mut BytesMut) -> Result<Option<(Self, PayloadType)>, ParseError> {
-        // Patched in (see `PATCHES.md`): nothing to parse yet, so no header index to clear.
-        if src.is_empty() {
-            return Ok(None);
-        }
         let mut headers: [HeaderIndex; MAX_HEADERS] = EMPTY_HEADER_INDEX_ARRAY;
 
         let (len, ver, status, h_len) = {

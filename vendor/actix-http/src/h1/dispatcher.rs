@@ -23,7 +23,7 @@ use tracing::{error, trace};
 
 use super::{
     codec::Codec,
-    decoder::MAX_BUFFER_SIZE,
+    decoder::{MAX_BUFFER_SIZE, MAX_HEADERS},
     payload::{Payload, PayloadSender, PayloadStatus},
     refusal::{self, Refusal},
     timer::TimerState,
@@ -1030,7 +1030,13 @@ where
                     }
 
                     // request heads that overflow buffer size return a 431 error
-                    let (res, body) = refusal::respond(this.conn_data.as_ref(), Refusal::HeadTooLarge);
+                    let (res, body) = refusal::respond(
+                        this.conn_data.as_ref(),
+                        Refusal::HeadTooLarge {
+                            max_headers: MAX_HEADERS,
+                            max_bytes: MAX_BUFFER_SIZE,
+                        },
+                    );
                     this.messages.push_back(DispatcherMessage::Error(res, body));
 
                     this.flags.insert(Flags::READ_DISCONNECT);

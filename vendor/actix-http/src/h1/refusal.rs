@@ -10,8 +10,8 @@ use crate::{body::BoxBody, error::ParseError, Extensions, Response, StatusCode};
 pub enum Refusal<'a> {
     /// 400: the request head could not be parsed, or is ambiguous (conflicting lengths).
     Malformed(&'a ParseError),
-    /// 431: the request head has too many headers or too many bytes.
-    HeadTooLarge,
+    /// 431: the request head has more than `max_headers` headers or `max_bytes` bytes.
+    HeadTooLarge { max_headers: usize, max_bytes: usize },
     /// 408: the first request head of the connection did not arrive in time.
     HeadTimeout,
 }
@@ -20,7 +20,7 @@ impl Refusal<'_> {
     pub fn status(&self) -> StatusCode {
         match self {
             Refusal::Malformed(_) => StatusCode::BAD_REQUEST,
-            Refusal::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Refusal::HeadTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Refusal::HeadTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
