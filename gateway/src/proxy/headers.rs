@@ -24,14 +24,10 @@ fn is_hop_by_hop(name: &str) -> bool {
 pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let mut out = headers.clone();
     out.remove(header::CONTENT_LENGTH);
-    let dropped: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| is_hop_by_hop(name.as_str()))
-        .cloned()
-        .collect();
-    if dropped.is_empty() {
+    let mut hop_by_hop = headers.keys().filter(|name| is_hop_by_hop(name.as_str()));
+    let Some(first) = hop_by_hop.next() else {
         return out;
-    }
+    };
     for token in headers
         .get_all(header::CONNECTION)
         .filter_map(|v| v.to_str().ok())
@@ -41,7 +37,8 @@ pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
             out.remove(name);
         }
     }
-    for name in dropped {
+    out.remove(first);
+    for name in hop_by_hop {
         out.remove(name);
     }
     out

@@ -161,8 +161,8 @@ pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Parsed, Refusal> {
             (out, true)
         }
     };
-    let mcp_method = headers.get("mcp-method").map(|v| v.as_bytes());
-    let mcp_name = headers.get("mcp-name").map(|v| v.as_bytes());
+    let mcp_method = headers.get(envelope::MCP_METHOD).map(|v| v.as_bytes());
+    let mcp_name = headers.get(envelope::MCP_NAME).map(|v| v.as_bytes());
     if !batch && (mcp_method.is_some() || mcp_name.is_some()) {
         if let Some((env, _)) = envelopes.first() {
             envelope::check_headers(env, mcp_method, mcp_name)

@@ -27,7 +27,9 @@ pub use errors::{
     error_body, error_class, too_large_message, too_large_unknown_size_message, HEADER_MISMATCH,
     INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, TOOL_ERROR,
 };
-pub use headers::{check_headers, decode_header_value, HeaderMismatch};
+pub use headers::{
+    check_headers, decode_header_value, HeaderMismatch, MCP_METHOD, MCP_NAME, MCP_SESSION_ID,
+};
 pub use methods::{
     canonical_method, is_prompts_get_like, is_resources_read_like, is_tools_call_like,
     is_tools_list_like, method_like, OTHER_NOTIFICATION,
@@ -35,6 +37,18 @@ pub use methods::{
 pub use response::{inspect_response, MessageInfo, ResponseInfo};
 pub use rpc_id::RpcId;
 pub(crate) use scan::scan_object_text;
+
+/// The text of a JSON string token (`"…"`), escapes resolved. `None` for any other token,
+/// and for a lone surrogate escape (`"\ud800"`), which is valid JSON text but no Rust string.
+/// A string with nothing to escape (no quote, backslash or control character) is its own
+/// text; only the others go through serde_json.
+pub fn string_token(token: &str) -> Option<String> {
+    let inner = token.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        return Some(inner.to_owned());
+    }
+    serde_json::from_str(token).ok()
+}
 
 /// What a request body is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -108,7 +108,7 @@ fn filter_message(
     }
     let id = scanned
         .get(0)
-        .and_then(|raw| RpcId::from_json_token(raw.get()))
+        .and_then(RpcId::from_json_token)
         .unwrap_or(RpcId::Null);
     // A later page, or an answer nobody asked for here: nothing allowed is an empty list.
     let paged = match scope {
@@ -128,7 +128,7 @@ fn filter_message(
     if scanned.duplicate.is_some() {
         return unreadable("the answer repeats a member");
     }
-    let Some(result) = scanned.get(2).map(RawValue::get) else {
+    let Some(result) = scanned.get(2) else {
         return Ok(None); // an error answer lists nothing
     };
     if !result.starts_with('{') {
@@ -140,7 +140,7 @@ fn filter_message(
     if members.duplicate.is_some() {
         return unreadable("result repeats tools or nextCursor");
     }
-    let Some(tools) = members.get(0).map(RawValue::get) else {
+    let Some(tools) = members.get(0) else {
         return Ok(None);
     };
     let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(tools) else {
@@ -160,7 +160,7 @@ fn filter_message(
     if kept.len() == items.len() {
         return Ok(None);
     }
-    let more_pages = members.get(1).is_some_and(|c| c.get() != "null");
+    let more_pages = members.get(1).is_some_and(|c| c != "null");
     if kept.is_empty() && !paged && !more_pages {
         return Err(Filtered::NoneAllowed(id));
     }
@@ -183,7 +183,7 @@ fn tool_name(item: &str) -> Option<String> {
     if scanned.duplicate.is_some() {
         return None;
     }
-    serde_json::from_str::<String>(scanned.get(0)?.get()).ok()
+    super::envelope::string_token(scanned.get(0)?)
 }
 
 /// Where `inner` (a slice of `outer`) starts in `outer`.

@@ -84,7 +84,7 @@ impl AiMcpProxy {
             observe::calls_from(envelopes),
             self.config.logging.log_payloads,
         );
-        obs.session_id = header_text(&req.headers, "mcp-session-id");
+        obs.session_id = header_text(&req.headers, envelope::MCP_SESSION_ID);
         ctx.extensions.insert(obs);
         Ok(())
     }
@@ -178,7 +178,7 @@ fn refuse(ctx: &mut Ctx, refusal: access::Refusal) -> HttpResponse {
     refusal.response(&ctx.request_id)
 }
 
-fn header_text(headers: &header::HeaderMap, name: &str) -> Option<String> {
+fn header_text(headers: &header::HeaderMap, name: header::HeaderName) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -204,8 +204,8 @@ impl Plugin for AiMcpProxy {
 
     fn header_filter(&self, ctx: &mut Ctx) {
         let status = ctx.status;
-        let content_type = header_text(&ctx.response_headers, "content-type");
-        let session = header_text(&ctx.response_headers, "mcp-session-id");
+        let content_type = header_text(&ctx.response_headers, header::CONTENT_TYPE);
+        let session = header_text(&ctx.response_headers, envelope::MCP_SESSION_ID);
         let Some(obs) = ctx.extensions.get_mut::<Observation>() else {
             let stream = content_type
                 .as_deref()

@@ -9,7 +9,15 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use actix_web::http::header::HeaderName;
+
 use super::Envelope;
+
+/// MCP's headers, named once: a lookup by text would parse (and, for these non-standard
+/// names, copy) the name on every request.
+pub const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+pub const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+pub const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 
 /// Which header disagreed with the body, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,6 @@
 //! raw text, so the outcome never depends on which way was taken.
 
 use serde::de::{DeserializeSeed, Deserializer};
-use serde_json::value::RawValue;
 
 use super::scan::{
     scan_object, scan_object_text, scan_object_text_with, scan_object_with, Scanned,
@@ -107,7 +106,7 @@ pub(super) fn envelope(m: &Members<'_>) -> Result<Envelope, Rejection> {
     } else {
         s.get(ID)
     };
-    let id = id_token.map(|raw| RpcId::from_json_token(raw.get()));
+    let id = id_token.map(RpcId::from_json_token);
     let reply_id = id.clone().flatten().unwrap_or(RpcId::Null);
     let reject = |code, message: String| Rejection {
         id: reply_id.clone(),
@@ -174,18 +173,14 @@ struct Params {
 }
 
 /// Scans `params` and its `_meta` from their raw text (non-objects read as empty).
-fn params_text(raw: Option<&RawValue>) -> ParamsMembers<'_> {
-    let Some(text) = raw.map(RawValue::get).filter(|t| t.starts_with('{')) else {
+fn params_text(raw: Option<&str>) -> ParamsMembers<'_> {
+    let Some(text) = raw.filter(|t| t.starts_with('{')) else {
         return ParamsMembers::default();
     };
     // Already validated by the first pass, so this fails only on a key that is no Rust string
     // (a lone surrogate escape), read as an empty object.
     let params = scan_object_text(text, PARAMS_MEMBERS).unwrap_or_default();
-    let meta = match params
-        .get(META)
-        .map(RawValue::get)
-        .filter(|t| t.starts_with('{'))
-    {
+    let meta = match params.get(META).filter(|t| t.starts_with('{')) {
         Some(text) => scan_object_text(text, META_MEMBERS).unwrap_or_default(),
         None => Scanned::default(),
     };
@@ -212,11 +207,7 @@ fn params(m: &ParamsMembers<'_>) -> Result<Params, &'static str> {
     })
 }
 
-/// The decoded string when `raw` is a JSON string. A lone surrogate escape (`"\ud800"`) is
-/// valid JSON text but no Rust string; it counts as "not a string".
-fn json_string(raw: &RawValue) -> Option<String> {
-    let text = raw.get();
-    text.starts_with('"')
-        .then(|| serde_json::from_str(text).ok())
-        .flatten()
+/// The decoded string when `raw` is a JSON string (see [`super::string_token`]).
+fn json_string(raw: &str) -> Option<String> {
+    super::string_token(raw)
 }

@@ -103,7 +103,7 @@ fn message(s: &Scanned<'_>, result: Option<bool>) -> Option<MessageInfo> {
         return None;
     }
     Some(MessageInfo {
-        id: id.and_then(|raw| RpcId::from_json_token(raw.get())),
+        id: id.and_then(RpcId::from_json_token),
         error: error.map(error_object),
         is_error_result: result.unwrap_or(false),
         is_response: method.is_none() && (result.is_some() || error.is_some()),
@@ -126,11 +126,10 @@ impl<'de> DeserializeSeed<'de> for ResultSeed {
 const IS_ERROR: &[&str] = &["isError"];
 
 fn is_true(members: &Scanned<'_>) -> bool {
-    members.get(0).is_some_and(|v| v.get() == "true")
+    members.get(0) == Some("true")
 }
 
-fn error_object(raw: &RawValue) -> (i64, String) {
-    let text = raw.get();
+fn error_object(text: &str) -> (i64, String) {
     let Some(fields) = text
         .starts_with('{')
         .then(|| scan_object_text(text, &["code", "message"]).ok())
@@ -138,11 +137,10 @@ fn error_object(raw: &RawValue) -> (i64, String) {
     else {
         return (0, String::new());
     };
-    let code = fields.get(0).and_then(|c| integer(c.get())).unwrap_or(0);
+    let code = fields.get(0).and_then(integer).unwrap_or(0);
     let message = fields
         .get(1)
-        .filter(|m| m.get().starts_with('"'))
-        .and_then(|m| serde_json::from_str(m.get()).ok())
+        .and_then(super::string_token)
         .unwrap_or_default();
     (code, message)
 }
@@ -155,7 +153,6 @@ fn integer(token: &str) -> Option<i64> {
     })
 }
 
-fn is_error_result(raw: &RawValue) -> bool {
-    let text = raw.get();
+fn is_error_result(text: &str) -> bool {
     text.starts_with('{') && scan_object_text(text, IS_ERROR).is_ok_and(|r| is_true(&r))
 }

@@ -24,9 +24,7 @@ impl RpcId {
     /// (the only id types JSON-RPC 2.0 allows).
     pub fn from_json_token(token: &str) -> Option<RpcId> {
         match token.as_bytes().first()? {
-            b'"' => serde_json::from_str::<String>(token)
-                .ok()
-                .map(RpcId::String),
+            b'"' => super::string_token(token).map(RpcId::String),
             b'-' | b'0'..=b'9' if is_number_token(token) => Some(RpcId::Number(token.to_owned())),
             b'n' if token == "null" => Some(RpcId::Null),
             _ => None,

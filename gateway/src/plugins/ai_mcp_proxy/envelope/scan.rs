@@ -27,14 +27,15 @@ const MAX_WANTED: usize = 6;
 /// The members of one object that were asked for.
 #[derive(Debug, Default)]
 pub(crate) struct Scanned<'de> {
-    values: [Option<&'de RawValue>; MAX_WANTED],
+    /// Each wanted member's first value, as raw JSON text.
+    values: [Option<&'de str>; MAX_WANTED],
     /// The first wanted member that appeared more than once.
     pub duplicate: Option<&'static str>,
 }
 
 impl<'de> Scanned<'de> {
-    /// The raw value of `wanted[i]`.
-    pub fn get(&self, i: usize) -> Option<&'de RawValue> {
+    /// The raw JSON text of `wanted[i]`.
+    pub fn get(&self, i: usize) -> Option<&'de str> {
         self.values.get(i).copied().flatten()
     }
 }
@@ -158,7 +159,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for ObjectVisitor<S> {
                 Some(kept) if kept.is_some() || seen => {
                     out.duplicate.get_or_insert(self.wanted[i]);
                 }
-                Some(empty) => *empty = Some(value),
+                Some(empty) => *empty = Some(value.get()),
                 None => {}
             }
         }

@@ -88,7 +88,7 @@ fn a_nested_read_fails_apart_from_the_json() {
     const WANTED: &[&str] = &["a", "b"];
     let (s, inner) = scan_object_text_with(r#"{"a":1,"b":{"c":2}}"#, WANTED, 1, Object::default())
         .expect("read");
-    assert_eq!(s.get(0).map(|v| v.get()), Some("1"));
+    assert_eq!(s.get(0), Some("1"));
     assert!(s.get(1).is_none() && s.duplicate.is_none());
     assert_eq!(inner.map(|m| m.len()), Some(1));
     let (s, inner) =
@@ -312,6 +312,30 @@ proptest! {
     #[test]
     fn requests_read_in_one_pass_match_the_plain_way(text in message()) {
         prop_assert_eq!(outcome(scan_members(&text)), outcome(plain_members(&text)), "{}", text);
+    }
+
+    #[test]
+    fn string_tokens_read_as_serde_json_reads_them(
+        token in prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(vec!["\"", "\\", "\\u00e9", "\\ud800", "\\n", "\t", "\u{1}", "é", "a", "/"])
+                    .prop_map(str::to_string),
+                "[ -~]{0,4}",
+            ],
+            0..8,
+        ),
+        quoted in any::<bool>(),
+    ) {
+        let inner = token.concat();
+        let text = if quoted { format!("\"{inner}\"") } else { inner };
+        // Tokens come from scanned values, which never carry surrounding whitespace.
+        let text = text.trim_matches([' ', '\t', '\n', '\r']);
+        prop_assert_eq!(
+            string_token(text),
+            serde_json::from_str::<String>(text).ok(),
+            "{}",
+            text
+        );
     }
 
     #[test]
