@@ -67,31 +67,22 @@ impl TelemetryActor {
     fn collect(&mut self, ctx: &mut Context<Self>) -> usize {
         let lines = self.queue.take();
         let n = lines.len();
-        // One buffer per file, lines in the order they were queued, each sized for every line
-        // at once (one allocation per collection rather than a regrowth per doubling).
-        let bytes: usize = lines.iter().map(|l| l.line.len() + 1).sum();
-        let mut files: Vec<(Arc<Path>, Vec<u8>, u64)> = Vec::new();
+        // The lines of each file, in the order they were queued.
+        let mut files: Vec<(Arc<Path>, Vec<Bytes>)> = Vec::new();
         for LogLine { target, line } in lines {
             match target {
                 Target::File(path) => {
                     let same = |p: &Arc<Path>| Arc::ptr_eq(p, &path) || *p == path;
-                    let i = match files.iter().position(|(p, _, _)| same(p)) {
-                        Some(i) => i,
-                        None => {
-                            files.push((path, Vec::with_capacity(bytes), 0));
-                            files.len() - 1
-                        }
-                    };
-                    let (_, buf, count) = &mut files[i];
-                    buf.extend_from_slice(&line);
-                    buf.push(b'\n');
-                    *count += 1;
+                    match files.iter_mut().find(|(p, _)| same(p)) {
+                        Some((_, batch)) => batch.push(line),
+                        None => files.push((path, vec![line])),
+                    }
                 }
                 Target::Http(target) => self.enqueue_http(target, line, ctx),
             }
         }
-        for (path, buf, count) in files {
-            self.write_file(&path, &buf, count);
+        for (path, batch) in files {
+            self.write_file(&path, &batch);
         }
         self.queue.done(n);
         n
@@ -105,7 +96,8 @@ impl TelemetryActor {
         ctx.run_later(COLLECT_EVERY, |act, ctx| act.tick(ctx));
     }
 
-    fn write_file(&mut self, path: &Path, lines: &[u8], count: u64) {
+    fn write_file(&mut self, path: &Path, lines: &[Bytes]) {
+        let count = lines.len() as u64;
         match self.append(path, lines) {
             Ok(()) => {
                 metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "file-log").increment(count)
@@ -117,12 +109,12 @@ impl TelemetryActor {
         }
     }
 
-    fn append(&mut self, path: &Path, lines: &[u8]) -> std::io::Result<()> {
+    fn append(&mut self, path: &Path, lines: &[Bytes]) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
             self.files.insert(path.to_path_buf(), LogFile::open(path)?);
         }
         let file = self.files.get_mut(path).expect("inserted above");
-        let result = file.append(lines);
+        let result = file.append_lines(lines);
         if result.is_err() {
             // Reopen next time: the file may have been rotated or its disk fixed.
             self.files.remove(path);

@@ -255,10 +255,11 @@ fn a_busy_file_log_keeps_only_its_latest_writes_in_the_page_cache() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let path = dir.path().join("busy.log");
     let mut log = LogFile::open(&path).unwrap();
-    let chunk = vec![b'x'; 64 << 10];
+    // 64 KiB with its newline.
+    let line = bytes::Bytes::from(vec![b'x'; (64 << 10) - 1]);
     let append = |log: &mut LogFile, bytes: u64| {
-        for _ in 0..bytes / chunk.len() as u64 {
-            log.append(&chunk).unwrap();
+        for _ in 0..bytes / (64 << 10) {
+            log.append_lines(std::slice::from_ref(&line)).unwrap();
         }
     };
     append(&mut log, 4 * RELEASE_EVERY);
