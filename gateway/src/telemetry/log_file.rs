@@ -17,7 +17,7 @@ use bytes::Bytes;
 pub const RELEASE_EVERY: u64 = 1 << 20;
 
 /// Lines per vectored write: two slices each, within the kernel's 1,024 per call.
-pub const LINES_PER_WRITE: usize = 512;
+const LINES_PER_WRITE: usize = 512;
 
 pub struct LogFile {
     file: File,

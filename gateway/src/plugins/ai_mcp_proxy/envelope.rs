@@ -42,7 +42,7 @@ pub(crate) use scan::scan_object_text;
 /// and for a lone surrogate escape (`"\ud800"`), which is valid JSON text but no Rust string.
 /// A string with nothing to escape (no quote, backslash or control character) is its own
 /// text; only the others go through serde_json.
-pub fn string_token(token: &str) -> Option<String> {
+pub(crate) fn string_token(token: &str) -> Option<String> {
     let inner = token.strip_prefix('"')?.strip_suffix('"')?;
     if inner.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         return Some(inner.to_owned());

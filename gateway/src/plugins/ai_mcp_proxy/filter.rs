@@ -9,7 +9,7 @@
 
 use serde_json::value::RawValue;
 
-use super::envelope::{scan_object_text, RpcId};
+use super::envelope::{scan_object_text, string_token, RpcId};
 
 const MESSAGE: &[&str] = &["id", "method", "result"];
 const RESULT: &[&str] = &["tools", "nextCursor"];
@@ -183,7 +183,7 @@ fn tool_name(item: &str) -> Option<String> {
     if scanned.duplicate.is_some() {
         return None;
     }
-    super::envelope::string_token(scanned.get(0)?)
+    string_token(scanned.get(0)?)
 }
 
 /// Where `inner` (a slice of `outer`) starts in `outer`.

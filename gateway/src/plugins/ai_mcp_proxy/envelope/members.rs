@@ -12,8 +12,8 @@ use super::scan::{
     scan_object, scan_object_text, scan_object_text_with, scan_object_with, Scanned,
 };
 use super::{
-    is_prompts_get_like, is_resources_read_like, is_tools_call_like, Envelope, Kind, RpcId,
-    INVALID_PARAMS, INVALID_REQUEST,
+    is_prompts_get_like, is_resources_read_like, is_tools_call_like, string_token, Envelope, Kind,
+    RpcId, INVALID_PARAMS, INVALID_REQUEST,
 };
 
 pub(super) const ENVELOPE: &[&str] = &["jsonrpc", "id", "method", "params", "result", "error"];
@@ -125,7 +125,7 @@ pub(super) fn envelope(m: &Members<'_>) -> Result<Envelope, Rejection> {
     };
     let method = match s.get(METHOD) {
         None => None,
-        Some(raw) => Some(json_string(raw).ok_or_else(|| invalid("method must be a string"))?),
+        Some(raw) => Some(string_token(raw).ok_or_else(|| invalid("method must be a string"))?),
     };
     let params =
         params(&m.params).map_err(|dup| invalid(&format!("duplicate member \"{dup}\"")))?;
@@ -201,13 +201,8 @@ fn params(m: &ParamsMembers<'_>) -> Result<Params, &'static str> {
         return Err("params._meta.io.modelcontextprotocol/protocolVersion");
     }
     Ok(Params {
-        name: p.get(0).and_then(json_string),
-        uri: p.get(1).and_then(json_string),
-        protocol_version: m.meta.get(0).and_then(json_string),
+        name: p.get(0).and_then(string_token),
+        uri: p.get(1).and_then(string_token),
+        protocol_version: m.meta.get(0).and_then(string_token),
     })
-}
-
-/// The decoded string when `raw` is a JSON string (see [`super::string_token`]).
-fn json_string(raw: &str) -> Option<String> {
-    super::string_token(raw)
 }
