@@ -435,6 +435,41 @@ async fn header_floods_are_refused_with_431() {
 }
 
 #[tokio::test]
+async fn heads_with_many_headers_are_forwarded_whole() {
+    // The HTTP layer keeps the first 32 header positions inline and the rest on the heap: a head
+    // on either side of that line, and one with 80 more, reaches the upstream intact (with the
+    // forwarding headers the gateway adds, the upstream sees close to its own limit of 96).
+    let h = start("hostile-many-headers", |_| {}).await;
+    for count in [31usize, 33, 80] {
+        h.mock.clear_requests();
+        let extra: String = (0..count)
+            .map(|i| format!("X-Many-{i}: v{i}\r\n"))
+            .collect();
+        let request = format!(
+            "GET /marketplace/users HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n{extra}\r\n"
+        );
+        let (text, _) =
+            raw_exchange(h.gateway.proxy, request.as_bytes(), Duration::from_secs(10)).await;
+        assert_eq!(
+            status_line(&text),
+            Some(200),
+            "{count} extra headers: {text:?}"
+        );
+        let seen = h.mock.requests();
+        assert_eq!(seen.len(), 1, "{count} extra headers");
+        for i in 0..count {
+            let name = format!("x-many-{i}");
+            let value = seen[0]
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                .map(|(_, v)| v.as_str());
+            assert_eq!(value, Some(format!("v{i}").as_str()), "{count}: {name}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn malformed_request_heads_are_refused_naming_the_fault() {
     let h = start("hostile-malformed", |_| {}).await;
     let cases = [
