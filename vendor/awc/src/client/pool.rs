@@ -2,7 +2,7 @@
 
 use std::{
     cell::RefCell,
-    collections::{HashMap, VecDeque},
+    collections::VecDeque,
     future::Future,
     io,
     ops::Deref,
@@ -14,6 +14,9 @@ use std::{
 };
 
 use actix_codec::{AsyncRead, AsyncWrite, ReadBuf};
+// foldhash rather than std's SipHash: the key is hashed twice per request (acquire and release),
+// one hasher call per byte of the authority.
+use foldhash::{HashMap, HashMapExt as _};
 use actix_http::Protocol;
 use actix_rt::time::{sleep, Sleep};
 use actix_service::Service;
