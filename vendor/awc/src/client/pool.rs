@@ -14,13 +14,13 @@ use std::{
 };
 
 use actix_codec::{AsyncRead, AsyncWrite, ReadBuf};
-// foldhash rather than std's SipHash: the key is hashed twice per request (acquire and release),
-// one hasher call per byte of the authority.
-use foldhash::{HashMap, HashMapExt as _};
 use actix_http::Protocol;
 use actix_rt::time::{sleep, Sleep};
 use actix_service::Service;
 use futures_core::future::LocalBoxFuture;
+// foldhash rather than std's SipHash: the key is hashed twice per request (acquire and release),
+// one hasher call per byte of the authority.
+use foldhash::{HashMap, HashMapExt as _};
 use futures_util::FutureExt as _;
 use http::uri::Authority;
 use pin_project_lite::pin_project;
