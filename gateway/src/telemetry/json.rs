@@ -185,24 +185,14 @@ pub fn string(out: &mut Vec<u8>, value: &str) {
 }
 
 /// The position of the first byte to escape, eight bytes per test where there are eight.
-fn next_escape(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // A byte of `v` is zero (the classic test: exact for the lowest such byte, which is all
-    // that decides whether to look closer).
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+#[inline]
+pub(crate) fn next_escape(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
-        let x = u64::from_ne_bytes(chunk.try_into().expect("eight bytes"));
-        // Below 0x20 (bytes of 0x80 and above are excluded by `!x`), or `"`, or `\`.
-        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        let special =
-            below | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
-        if special != 0 {
-            if let Some(i) = chunk.iter().position(|&b| needs_escape(b)) {
-                return Some(offset + i);
-            }
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        if let Some(i) = first_to_escape(x) {
+            return Some(offset + i);
         }
         offset += 8;
     }
@@ -211,6 +201,21 @@ fn next_escape(bytes: &[u8]) -> Option<usize> {
         .iter()
         .position(|&b| needs_escape(b))
         .map(|i| offset + i)
+}
+
+/// The first of the eight bytes in `x` (read little-endian, so in memory order) to escape.
+#[inline]
+fn first_to_escape(x: u64) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // The classic test for a zero byte. A borrow can mark bytes above a zero one too, never
+    // below it, so the lowest mark is exact.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    // Below 0x20 (bytes of 0x80 and above are excluded by `!x`), or `"`, or `\`; exact for the
+    // lowest mark for the same reason.
+    let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    let special = below | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
+    (special != 0).then(|| special.trailing_zeros() as usize / 8)
 }
 
 fn escape(out: &mut Vec<u8>, b: u8) {

@@ -8,7 +8,7 @@
 //!
 //! The security property this module owns: the gateway and the upstream must never read a
 //! different method or tool name from the same bytes. Hence duplicate envelope members are
-//! rejected (`scan`), method names are compared loosely for ACL purposes (`methods`), and the
+//! rejected (`scan`, and `quick` where it answers), method names are compared loosely for ACL purposes (`methods`), and the
 //! mirrored headers are checked against the body, never trusted instead of it (`headers`).
 
 mod classify;
@@ -16,6 +16,7 @@ mod errors;
 mod headers;
 mod members;
 mod methods;
+mod quick;
 mod response;
 mod rpc_id;
 mod scan;

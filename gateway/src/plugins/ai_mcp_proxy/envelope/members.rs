@@ -8,6 +8,7 @@
 
 use serde::de::{DeserializeSeed, Deserializer};
 
+use super::quick;
 use super::scan::{
     scan_object, scan_object_text, scan_object_text_with, scan_object_with, Scanned,
 };
@@ -29,7 +30,26 @@ const PARAMS_MEMBERS: &[&str] = &["name", "uri", "_meta"];
 const META: usize = 2;
 const META_MEMBERS: &[&str] = &["io.modelcontextprotocol/protocolVersion"];
 
+/// The envelope, `params` and `_meta`, as the strict pass reads them in one go.
+pub(super) const QUICK: quick::Level = quick::Level {
+    wanted: ENVELOPE,
+    inner: Some((
+        PARAMS,
+        &quick::Level {
+            wanted: PARAMS_MEMBERS,
+            inner: Some((
+                META,
+                &quick::Level {
+                    wanted: META_MEMBERS,
+                    inner: None,
+                },
+            )),
+        },
+    )),
+};
+
 /// The envelope members of one object, and those of its `params` and `params._meta`.
+#[derive(Default)]
 pub(super) struct Members<'de> {
     envelope: Scanned<'de>,
     params: ParamsMembers<'de>,
@@ -43,6 +63,17 @@ struct ParamsMembers<'de> {
 
 /// Scans the object in `json` (which must start with `{`), `params` and `_meta` included.
 pub(super) fn scan_members(json: &str) -> Result<Members<'_>, serde_json::Error> {
+    // Nearly every body: one strict pass without serde_json (see `quick`).
+    let mut m = Members::default();
+    let ParamsMembers { params, meta } = &mut m.params;
+    if quick::scan_levels(json, &QUICK, &mut [&mut m.envelope, params, meta]).is_some() {
+        return Ok(m);
+    }
+    serde_members(json)
+}
+
+/// [`scan_members`] through serde_json, `params` and `_meta` read in place.
+pub(super) fn serde_members(json: &str) -> Result<Members<'_>, serde_json::Error> {
     match scan_object_text_with(json, ENVELOPE, PARAMS, ParamsSeed) {
         Ok((envelope, params)) => Ok(Members {
             envelope,

@@ -5,6 +5,7 @@
 use serde::de::{Deserialize, DeserializeSeed, Deserializer};
 use serde_json::value::RawValue;
 
+use super::quick;
 use super::scan::{scan_object, scan_object_text, scan_object_text_with, Scanned};
 use super::RpcId;
 
@@ -47,6 +48,18 @@ const MESSAGE: &[&str] = &["jsonrpc", "id", "method", "result", "error"];
 // Position of `result` in `MESSAGE`.
 const RESULT: usize = 3;
 
+/// A message and its `result`'s `isError`, as the strict pass reads them in one go.
+pub(super) const QUICK: quick::Level = quick::Level {
+    wanted: MESSAGE,
+    inner: Some((
+        RESULT,
+        &quick::Level {
+            wanted: IS_ERROR,
+            inner: None,
+        },
+    )),
+};
+
 /// Reads one upstream JSON-RPC message or batch. Never fails: anything unreadable gives an
 /// empty [`ResponseInfo`].
 pub fn inspect_response(body: &[u8]) -> ResponseInfo {
@@ -81,6 +94,16 @@ pub fn inspect_response(body: &[u8]) -> ResponseInfo {
 
 /// Reads the message object in `text` in one pass, `result` included.
 pub(super) fn read_message(text: &str) -> Option<MessageInfo> {
+    // Nearly every answer: one strict pass without serde_json (see `quick`).
+    let (mut s, mut result) = (Scanned::default(), Scanned::default());
+    if let Some(found) = quick::scan_levels(text, &QUICK, &mut [&mut s, &mut result]) {
+        return message(&s, (found == 2).then(|| is_true(&result)));
+    }
+    serde_message(text)
+}
+
+/// [`read_message`] through serde_json, `result` read in place.
+pub(super) fn serde_message(text: &str) -> Option<MessageInfo> {
     match scan_object_text_with(text, MESSAGE, RESULT, ResultSeed) {
         Ok((s, result)) => message(&s, result),
         // A `result` that is not an object, or one with a key that is no Rust string (a lone

@@ -20,12 +20,13 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde_json::value::RawValue;
 
 use super::methods::key_position;
+use super::quick;
 
 /// Most members any scan asks for (the top-level envelope's six).
 const MAX_WANTED: usize = 6;
 
 /// The members of one object that were asked for.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Scanned<'de> {
     /// Each wanted member's first value, as raw JSON text.
     values: [Option<&'de str>; MAX_WANTED],
@@ -38,10 +39,39 @@ impl<'de> Scanned<'de> {
     pub fn get(&self, i: usize) -> Option<&'de str> {
         self.values.get(i).copied().flatten()
     }
+
+    /// Keeps `value` as the first value of `wanted[i]`, or notes a repeat. `taken`: that
+    /// member's first value went elsewhere (to a seed), so this one is a repeat too.
+    pub(super) fn keep(
+        &mut self,
+        wanted: &'static [&'static str],
+        i: usize,
+        value: &'de str,
+        taken: bool,
+    ) {
+        match self.values.get_mut(i) {
+            Some(kept) if kept.is_some() || taken => {
+                self.duplicate.get_or_insert(wanted[i]);
+            }
+            Some(empty) => *empty = Some(value),
+            None => {}
+        }
+    }
 }
 
 /// Scans the object in `json` (which must start with `{`, as every caller has checked).
 pub(crate) fn scan_object_text<'de>(
+    json: &'de str,
+    wanted: &'static [&'static str],
+) -> Result<Scanned<'de>, serde_json::Error> {
+    match quick::scan(json, wanted) {
+        Some(scanned) => Ok(scanned),
+        None => scan_object_serde(json, wanted),
+    }
+}
+
+/// [`scan_object_text`] through serde_json alone: what decides whenever [`quick::scan`] cannot.
+pub(super) fn scan_object_serde<'de>(
     json: &'de str,
     wanted: &'static [&'static str],
 ) -> Result<Scanned<'de>, serde_json::Error> {
@@ -154,14 +184,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for ObjectVisitor<S> {
             }
             let value: &'de RawValue = map.next_value()?;
             // The nested member's first value went to the seed, not to `values`.
-            let seen = Some(i) == nested_slot;
-            match out.values.get_mut(i) {
-                Some(kept) if kept.is_some() || seen => {
-                    out.duplicate.get_or_insert(self.wanted[i]);
-                }
-                Some(empty) => *empty = Some(value.get()),
-                None => {}
-            }
+            out.keep(self.wanted, i, value.get(), Some(i) == nested_slot);
         }
         Ok((out, inner))
     }

@@ -6,6 +6,7 @@ mod headers;
 mod ids_and_errors;
 mod methods;
 mod one_pass;
+mod quick;
 mod response;
 
 use super::*;

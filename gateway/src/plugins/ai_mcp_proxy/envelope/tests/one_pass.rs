@@ -152,7 +152,7 @@ fn params_read_in_place_or_not_give_the_same_envelope() {
 }
 
 /// What an envelope scan decides, in a comparable form.
-fn outcome(m: Result<Members<'_>, serde_json::Error>) -> String {
+pub(super) fn outcome(m: Result<Members<'_>, serde_json::Error>) -> String {
     match m {
         Err(e) => format!("error {e}"),
         Ok(m) if !is_rpc_like(&m) => "not rpc".into(),
@@ -210,7 +210,7 @@ fn the_nesting_check_counts_as_before() {
     }
 }
 
-fn key() -> impl Strategy<Value = &'static str> {
+pub(super) fn key() -> impl Strategy<Value = &'static str> {
     let plain = prop::sample::select(vec![
         "jsonrpc",
         "id",
@@ -238,7 +238,7 @@ fn key() -> impl Strategy<Value = &'static str> {
     prop_oneof![19 => plain, 1 => lone]
 }
 
-fn leaf() -> impl Strategy<Value = String> {
+pub(super) fn leaf() -> impl Strategy<Value = String> {
     let valid = prop::sample::select(vec![
         "1",
         "1e400",
@@ -257,7 +257,7 @@ fn leaf() -> impl Strategy<Value = String> {
     prop_oneof![39 => valid, 1 => broken].prop_map(String::from)
 }
 
-fn value() -> impl Strategy<Value = String> {
+pub(super) fn value() -> impl Strategy<Value = String> {
     leaf().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec((key(), inner.clone()), 0..6).prop_map(|members| {
@@ -272,7 +272,7 @@ fn value() -> impl Strategy<Value = String> {
     })
 }
 
-fn object() -> impl Strategy<Value = String> {
+pub(super) fn object() -> impl Strategy<Value = String> {
     let tail = prop_oneof![
         9 => Just(""),
         1 => prop::sample::select(vec![" ", ",", "}", " x", "\n"]),
@@ -287,7 +287,7 @@ fn object() -> impl Strategy<Value = String> {
 }
 
 /// An object, or a well-formed envelope around a generated `params` or `result`.
-fn message() -> impl Strategy<Value = String> {
+pub(super) fn message() -> impl Strategy<Value = String> {
     let method = prop::sample::select(vec!["tools/call", "resources/read", "ping"]);
     prop_oneof![
         object(),
