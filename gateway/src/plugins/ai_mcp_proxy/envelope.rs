@@ -8,8 +8,9 @@
 //!
 //! The security property this module owns: the gateway and the upstream must never read a
 //! different method or tool name from the same bytes. Hence duplicate envelope members are
-//! rejected (`scan`, and `quick` where it answers), method names are compared loosely for ACL purposes (`methods`), and the
-//! mirrored headers are checked against the body, never trusted instead of it (`headers`).
+//! rejected (`scan`, and `quick` where it answers), method names are compared loosely for ACL
+//! purposes (`methods`), and the mirrored headers are checked against the body, never trusted
+//! instead of it (`headers`).
 
 mod classify;
 mod errors;
