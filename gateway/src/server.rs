@@ -175,6 +175,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
 struct HttpTimeouts {
     header: Duration,
     keep_alive: Duration,
+    linger: Duration,
     drain: Duration,
 }
 
@@ -183,6 +184,7 @@ impl HttpTimeouts {
         HttpTimeouts {
             header: settings.client_header_timeout(),
             keep_alive: settings.keepalive_timeout(),
+            linger: settings.lingering_timeout(),
             drain: settings.shutdown_timeout(),
         }
     }
@@ -212,6 +214,7 @@ fn control_server(
             .workers(1)
             .disable_signals()
             .client_request_timeout(http.header)
+            .client_disconnect_timeout(http.linger)
             .keep_alive(http.keep_alive())
             .shutdown_timeout(http.drain_secs())
             .bind(addrs)?;

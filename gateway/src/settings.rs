@@ -42,6 +42,11 @@ pub struct Settings {
     /// nginx's `keepalive_timeout`: how long an idle client connection is kept open between
     /// requests. `0` closes every connection after its response.
     pub nginx_http_keepalive_timeout: String,
+    /// nginx's `lingering_timeout`: after refusing a request whose body is still arriving, how
+    /// long the gateway goes on reading and discarding it, so that the client, still writing,
+    /// reads the refusal instead of a reset connection; then the connection is closed. Here a
+    /// total for the connection. `0` closes at once.
+    pub nginx_http_lingering_timeout: String,
     /// nginx's `client_max_body_size` (`0` = no limit, Kong's default): larger request bodies
     /// get 413, by `Content-Length` before anything is read, or as soon as a chunked body
     /// passes it.
@@ -67,6 +72,7 @@ impl Default for Settings {
             nginx_http_client_header_timeout: "60s".into(),
             nginx_http_client_body_timeout: "60s".into(),
             nginx_http_keepalive_timeout: "75s".into(),
+            nginx_http_lingering_timeout: "5s".into(),
             nginx_http_client_max_body_size: "0".into(),
             nginx_main_worker_shutdown_timeout: "30s".into(),
         }
@@ -88,6 +94,7 @@ const KEYS: &[&str] = &[
     "nginx_http_client_header_timeout",
     "nginx_http_client_body_timeout",
     "nginx_http_keepalive_timeout",
+    "nginx_http_lingering_timeout",
     "nginx_http_client_max_body_size",
     "nginx_main_worker_shutdown_timeout",
 ];
@@ -182,6 +189,10 @@ impl Settings {
                 &self.nginx_http_keepalive_timeout,
             ),
             (
+                "nginx_http_lingering_timeout",
+                &self.nginx_http_lingering_timeout,
+            ),
+            (
                 "nginx_main_worker_shutdown_timeout",
                 &self.nginx_main_worker_shutdown_timeout,
             ),
@@ -227,6 +238,12 @@ impl Settings {
     /// Idle time allowed between two requests on a connection; zero disables keep-alive.
     pub fn keepalive_timeout(&self) -> Duration {
         parse_time(&self.nginx_http_keepalive_timeout).unwrap_or(Duration::from_secs(75))
+    }
+
+    /// How long a refused request's unread body is read and discarded before the connection
+    /// closes; zero closes at once.
+    pub fn lingering_timeout(&self) -> Duration {
+        parse_time(&self.nginx_http_lingering_timeout).unwrap_or(Duration::from_secs(5))
     }
 
     /// Largest request body accepted; `None` = no limit.
@@ -354,6 +371,7 @@ struct DefaultsView {
     nginx_http_client_header_timeout: String,
     nginx_http_client_body_timeout: String,
     nginx_http_keepalive_timeout: String,
+    nginx_http_lingering_timeout: String,
     nginx_http_client_max_body_size: String,
     nginx_main_worker_shutdown_timeout: String,
 }
@@ -373,6 +391,7 @@ impl From<Settings> for DefaultsView {
             nginx_http_client_header_timeout: s.nginx_http_client_header_timeout,
             nginx_http_client_body_timeout: s.nginx_http_client_body_timeout,
             nginx_http_keepalive_timeout: s.nginx_http_keepalive_timeout,
+            nginx_http_lingering_timeout: s.nginx_http_lingering_timeout,
             nginx_http_client_max_body_size: s.nginx_http_client_max_body_size,
             nginx_main_worker_shutdown_timeout: s.nginx_main_worker_shutdown_timeout,
         }

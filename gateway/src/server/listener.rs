@@ -79,6 +79,10 @@ pub fn proxy(
             let h1 = HttpService::build()
                 .keep_alive(http.keep_alive())
                 .client_request_timeout(http.header)
+                // A request refused while its body still arrives (413, 408, a plugin's answer):
+                // the rest is read and discarded for this long, so the client reads the refusal
+                // instead of a reset (nginx's lingering close).
+                .client_disconnect_timeout(http.linger)
                 .local_addr(local)
                 .graceful_shutdown_signal(move || {
                     let shutdown = shutdown.clone();

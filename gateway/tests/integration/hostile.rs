@@ -282,6 +282,39 @@ async fn bodies_over_the_limits_get_413_naming_the_limit() {
 }
 
 #[tokio::test]
+async fn a_refused_body_is_read_to_its_end_so_the_refusal_arrives() {
+    let h = start("hostile-linger", |s| {
+        s.nginx_http_client_max_body_size = "1k".into()
+    })
+    .await;
+    // Sent whole before anything is read, as most clients send: 16 MiB, more than loopback's
+    // socket buffers hold, so the writes go on after the gateway has answered.
+    for path in ["/marketplace/users", "/mcp"] {
+        let stream = TcpStream::connect(h.gateway.proxy).await.unwrap();
+        let (mut reader, mut writer) = stream.into_split();
+        let request = post(path, "", &vec![b' '; 16 << 20]);
+        let written = tokio::spawn(async move {
+            writer.write_all(&request).await?;
+            writer.shutdown().await
+        });
+        // A gateway that closed at once would have reset the connection under the writes.
+        written.await.unwrap().expect("the whole body is taken");
+        let mut text = Vec::new();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut text),
+        )
+        .await
+        .expect("closed after the body")
+        .expect("no reset");
+        let text = String::from_utf8_lossy(&text);
+        assert_eq!(status_line(&text), Some(413), "{path}: {text:?}");
+    }
+    assert!(h.mock.requests().is_empty());
+    assert_eq!(status_of(&h, "/marketplace/users").await, 200);
+}
+
+#[tokio::test]
 async fn an_endless_chunked_mcp_body_stops_at_max_request_body_size() {
     let h = start("hostile-endless", |_| {}).await;
     let mut stream = TcpStream::connect(h.gateway.proxy).await.unwrap();
