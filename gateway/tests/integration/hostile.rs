@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mock_marketplace::Options;
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::common::Harness;
@@ -300,13 +300,10 @@ async fn a_refused_body_is_read_to_its_end_so_the_refusal_arrives() {
         // A gateway that closed at once would have reset the connection under the writes.
         written.await.unwrap().expect("the whole body is taken");
         let mut text = Vec::new();
-        tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut text),
-        )
-        .await
-        .expect("closed after the body")
-        .expect("no reset");
+        tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut text))
+            .await
+            .expect("closed after the body")
+            .expect("no reset");
         let text = String::from_utf8_lossy(&text);
         assert_eq!(status_line(&text), Some(413), "{path}: {text:?}");
     }

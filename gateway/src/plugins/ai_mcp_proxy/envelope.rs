@@ -46,7 +46,7 @@ pub(crate) use scan::scan_object_text;
 /// text; only the others go through serde_json.
 pub(crate) fn string_token(token: &str) -> Option<String> {
     let inner = token.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if crate::telemetry::json::next_escape(inner.as_bytes()).is_none() {
         return Some(inner.to_owned());
     }
     serde_json::from_str(token).ok()
