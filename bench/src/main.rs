@@ -103,6 +103,9 @@ pub struct RunArgs {
     /// A note printed in the report's conditions (e.g. the commit measured).
     #[arg(long, default_value = "")]
     pub note: String,
+    /// How the measured gateway binary was built, printed after its commit.
+    #[arg(long, default_value = "release build")]
+    pub build: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

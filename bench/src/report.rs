@@ -29,6 +29,7 @@ pub struct Conditions {
     pub nginx: String,
     pub wrk: String,
     pub note: String,
+    pub build: String,
 }
 
 impl Conditions {
@@ -67,6 +68,7 @@ impl Conditions {
                 .unwrap_or_default()
                 .to_string(),
             note: args.note.clone(),
+            build: args.build.clone(),
         })
     }
 }
@@ -159,7 +161,7 @@ fn render(r: &Results) -> String {
         c.load_at_start,
         load_average()
     );
-    let _ = writeln!(w, "| gateway | commit {} (release build) |", c.commit);
+    let _ = writeln!(w, "| gateway | commit {} ({}) |", c.commit, c.build);
     let _ = writeln!(w, "| reference | {}; load generator {} |", c.nginx, c.wrk);
     let _ = writeln!(w, "| placement | {} |", r.layout);
     if let Some(l) = &r.load {
