@@ -43,11 +43,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ls "$profiles"/*.profraw >/dev/null 2>&1 ||
     { echo "bench: pgo: the training run left no profile in $profiles" >&2; exit 1; }
 
-# Every llvm-profdata in reach, rustup's first, then by version, newest first.
+# Every llvm-profdata in reach, rustup's first, then by version, newest first; each program
+# once (Debian's `llvm-profdata-NN` links to `/usr/lib/llvm-NN/bin/llvm-profdata`).
 profdata_tools() {
-    ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-profdata 2>/dev/null || true
-    ls -d /usr/lib/llvm-*/bin/llvm-profdata 2>/dev/null | sort -t- -k2 -rn || true
-    compgen -c llvm-profdata | sort -u | sort -t- -k3 -rn | while read -r t; do command -v "$t"; done
+    {
+        ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-profdata 2>/dev/null || true
+        ls -d /usr/lib/llvm-*/bin/llvm-profdata 2>/dev/null | sort -t- -k2 -rn || true
+        compgen -c llvm-profdata | sort -u | sort -t- -k3 -rn | while read -r t; do command -v "$t"; done
+    } | while read -r t; do realpath -e "$t" 2>/dev/null || true; done | awk '!seen[$0]++'
 }
 merge() {
     local tool

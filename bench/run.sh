@@ -17,20 +17,26 @@ cd "$(dirname "$0")/.."
 bench_tools
 
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet -p gateway -p gateway-bench
-gateway="$target/release/gateway"
+cargo build --release --quiet -p gateway-bench
+# The gateway measured: GATEWAY_BIN as given, else the profile-guided build, else (PGO=0, or
+# that build failed) the plain release build, built only then.
+gateway=""
 build="release build"
 if [ -n "${GATEWAY_BIN:-}" ]; then
     gateway="$GATEWAY_BIN"
     build="given as GATEWAY_BIN"
 elif [ "${PGO:-1}" != 0 ]; then
-    if pgo="$(bench/pgo.sh)"; then
-        gateway="$pgo"
+    if gateway="$(bench/pgo.sh)"; then
         build="release build, profile-guided by bench/pgo.sh"
     else
         echo "bench: profile-guided build failed; measuring the release build without a profile" >&2
+        gateway=""
         build="release build; the profile-guided build failed, see bench/pgo.sh"
     fi
+fi
+if [ -z "$gateway" ]; then
+    cargo build --release --quiet -p gateway
+    gateway="$target/release/gateway"
 fi
 # Private copies: a concurrent build into the same target directory cannot swap them mid-run.
 bin="$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench-bin.XXXXXX")"
