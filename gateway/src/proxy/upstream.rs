@@ -4,7 +4,8 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use actix_web::body::SizedStream;
+use actix_web::body::{self, SizedStream};
+use actix_web::http::header::CONTENT_LENGTH;
 use awc::error::{ConnectError, SendRequestError};
 use awc::ClientResponse;
 
@@ -72,8 +73,15 @@ impl Upstreams {
         } else {
             service.read_timeout
         };
-        let upstream = upstream.timeout(Duration::from_millis(head_timeout.max(1)));
+        // The client's own `Accept-Encoding` (or none) goes upstream: nothing is decoded here.
+        let upstream = upstream
+            .no_decompress()
+            .timeout(Duration::from_millis(head_timeout.max(1)));
         let sent = match req.body {
+            // `Content-Length: 0` only when the client sent it: a GET goes up as it came.
+            RequestBody::Empty if !req.http.headers().contains_key(CONTENT_LENGTH) => {
+                upstream.send_body(body::None::new()).await
+            }
             RequestBody::Empty => upstream.send().await,
             RequestBody::Buffered(bytes) => upstream.send_body(bytes).await,
             RequestBody::Stream {

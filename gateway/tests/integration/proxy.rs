@@ -142,6 +142,55 @@ async fn forwards_headers_kong_adds_and_drops_hop_by_hop() {
     assert!(header(seen, "x-kong-request-id").is_some());
 }
 
+/// Sends `head` on its own connection (`Connection: close`) and reads the answer to its end.
+async fn raw_exchange(h: &Harness, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(h.gateway.proxy)
+        .await
+        .unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the gateway answers and closes")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn the_upstream_gets_no_headers_the_client_did_not_imply() {
+    let h = Harness::marketplace(Options::default(), "").await;
+    let answer = raw_exchange(
+        &h,
+        "GET /marketplace/users HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answer = raw_exchange(
+        &h,
+        "POST /marketplace/users HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\n\
+         Accept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    let seen = h.mock.requests();
+    assert_eq!(seen.len(), 2);
+    // A GET without a body goes up without a length, and nothing is added on the client's
+    // behalf: no `Date` (a response header), no `Accept-Encoding` it did not send.
+    for name in [
+        "content-length",
+        "transfer-encoding",
+        "date",
+        "accept-encoding",
+    ] {
+        assert_eq!(header(&seen[0], name), None, "{name} was added");
+    }
+    // What the client did send goes up as sent.
+    assert_eq!(header(&seen[1], "content-length"), Some("0"));
+    assert_eq!(header(&seen[1], "accept-encoding"), Some("gzip"));
+    assert_eq!(header(&seen[1], "date"), None);
+}
+
 #[tokio::test]
 async fn preserve_host_sends_the_clients_host() {
     let yaml = r#"_format_version: "3.0"

@@ -53,6 +53,12 @@ pub(crate) trait MessageType: Sized {
         false
     }
 
+    /// Whether a `Date` header is added when the message has none: responses carry one (RFC
+    /// 9110, 6.6.1); requests are sent with the headers they were given.
+    fn adds_date(&self) -> bool {
+        true
+    }
+
     fn chunked(&self) -> bool;
 
     fn encode_status(&mut self, dst: &mut BytesMut) -> io::Result<()>;
@@ -239,7 +245,7 @@ pub(crate) trait MessageType: Sized {
             dst.advance_mut(pos);
         }
 
-        if !has_date {
+        if !has_date && self.adds_date() {
             // optimized date header, write_date_header writes its own \r\n
             config.write_date_header(dst, camel_case);
         }
@@ -317,6 +323,10 @@ impl MessageType for RequestHeadType {
 
     fn camel_case(&self) -> bool {
         self.as_ref().camel_case_headers()
+    }
+
+    fn adds_date(&self) -> bool {
+        false
     }
 
     fn headers(&self) -> &HeaderMap {
