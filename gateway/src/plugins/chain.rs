@@ -26,12 +26,8 @@ pub trait Plugin: Send + Sync + 'static {
     fn priority(&self) -> i32;
 
     /// Before the upstream is called; `Err` answers the client at once.
-    fn access<'a>(
-        &'a self,
-        _ctx: &'a mut Ctx,
-        _req: &'a mut ProxyRequest,
-    ) -> LocalBoxFuture<'a, Result<(), HttpResponse>> {
-        Box::pin(std::future::ready(Ok(())))
+    fn access<'a>(&'a self, _ctx: &'a mut Ctx, _req: &'a mut ProxyRequest) -> Access<'a> {
+        Access::Done(Ok(()))
     }
 
     /// When the upstream's response head arrived (`ctx.status`, `ctx.response_headers`).
@@ -41,8 +37,26 @@ pub trait Plugin: Send + Sync + 'static {
     /// must change the body installs a [`BodyRewrite`] in `ctx.rewrite` during `header_filter`).
     fn body_filter(&self, _ctx: &mut Ctx, _chunk: &Bytes) {}
 
-    /// After the response ended (or was cut): add to the log record or emit it.
+    /// After the response ended (or was cut): add to the log record or emit it. The request's
+    /// facts (id, client address, upstream URI, response headers) are read from `record`,
+    /// which holds them by then; `ctx` keeps the plugins' own state.
     fn log(&self, _ctx: &mut Ctx, _record: &mut Record) {}
+}
+
+/// What an access phase answers: decided at once (most requests, no allocation), or a future
+/// to wait for (a plugin reading the request body).
+pub enum Access<'a> {
+    Done(Result<(), HttpResponse>),
+    Wait(LocalBoxFuture<'a, Result<(), HttpResponse>>),
+}
+
+impl Access<'_> {
+    pub async fn outcome(self) -> Result<(), HttpResponse> {
+        match self {
+            Access::Done(result) => result,
+            Access::Wait(future) => future.await,
+        }
+    }
 }
 
 /// A response body a plugin must read, and may change, before the client sees any of it. The

@@ -13,7 +13,7 @@ pub mod schema;
 
 use std::sync::Arc;
 
-pub use chain::{BodyRewrite, Chain, Deps, Plugin, Rewrite};
+pub use chain::{Access, BodyRewrite, Chain, Deps, Plugin, Rewrite};
 
 use crate::config::model::{Config, Plugin as PluginEntity};
 use crate::config::ConfigError;

@@ -104,7 +104,7 @@ pub async fn handle(
         http: req,
     };
     for plugin in &chain.plugins {
-        if let Err(response) = plugin.access(&mut ctx, &mut preq).await {
+        if let Err(response) = plugin.access(&mut ctx, &mut preq).outcome().await {
             return exit(Finish { ctx, chain, facts }, response);
         }
     }

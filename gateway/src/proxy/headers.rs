@@ -57,7 +57,8 @@ pub struct Forwarded<'a> {
 
 /// Adds Kong's upstream headers. The client's `X-Forwarded-For` is extended, the others are
 /// set from this connection (no proxy in front is trusted by default, as in Kong). A value that
-/// is not valid header text is skipped (never a panic on input).
+/// is not valid header text is skipped (never a panic on input). The values share one buffer:
+/// one allocation for all of them, however many there are.
 pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     // Names checked at compile time rather than on every request.
     const FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -69,32 +70,78 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     const REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
 
-    let client_ip = HeaderValue::from_str(f.client_ip).ok();
-    let xff = match headers.get(&FOR).and_then(|v| v.to_str().ok()) {
-        Some(prior) if !prior.is_empty() => {
-            HeaderValue::from_str(&format!("{prior}, {}", f.client_ip)).ok()
-        }
-        _ => client_ip.clone(),
+    let prior = headers
+        .get(&FOR)
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| !p.is_empty());
+    let prefix = f.prefix.filter(|p| !p.is_empty());
+    let mut port = itoa::Buffer::new();
+    let port = port.format(f.port);
+    let mut texts = Texts::with_capacity(
+        prior.map_or(0, |p| p.len() + 2)
+            + 2 * f.client_ip.len()
+            + f.host.len()
+            + port.len()
+            + f.path.len()
+            + prefix.map_or(0, str::len)
+            + f.request_id.len(),
+    );
+    let xff = match prior {
+        Some(prior) => texts.push(&[prior, ", ", f.client_ip]),
+        None => texts.push(&[f.client_ip]),
     };
-    put(headers, FOR, xff);
+    let real_ip = texts.push(&[f.client_ip]);
+    let host = texts.push(&[f.host]);
+    let port = texts.push(&[port]);
+    let path = texts.push(&[f.path]);
+    let prefix_at = prefix.map(|p| texts.push(&[p]));
+    let request_id = texts.push(&[f.request_id]);
+    let texts = texts.freeze();
+
+    put(headers, FOR, texts.value(xff));
     put(headers, PROTO, Some(HeaderValue::from_static("http")));
-    put(headers, HOST, HeaderValue::from_str(f.host).ok());
-    put(headers, PORT, Some(HeaderValue::from(f.port)));
-    put(headers, PATH, HeaderValue::from_str(f.path).ok());
-    match f.prefix {
-        Some(prefix) if !prefix.is_empty() => {
-            put(headers, PREFIX, HeaderValue::from_str(prefix).ok())
-        }
-        _ => {
+    put(headers, HOST, texts.value(host));
+    put(headers, PORT, texts.value(port));
+    put(headers, PATH, texts.value(path));
+    match prefix_at {
+        Some(at) => put(headers, PREFIX, texts.value(at)),
+        None => {
             headers.remove(PREFIX);
         }
     }
-    put(headers, REAL_IP, client_ip);
-    put(
-        headers,
-        REQUEST_ID,
-        HeaderValue::from_str(f.request_id).ok(),
-    );
+    put(headers, REAL_IP, texts.value(real_ip));
+    put(headers, REQUEST_ID, texts.value(request_id));
+}
+
+/// Header values written one after another into one buffer, each remembered by its range.
+struct Texts(bytes::BytesMut);
+
+impl Texts {
+    fn with_capacity(n: usize) -> Self {
+        Texts(bytes::BytesMut::with_capacity(n))
+    }
+
+    /// Appends the concatenation of `parts`; answers where it lies.
+    fn push(&mut self, parts: &[&str]) -> std::ops::Range<usize> {
+        let start = self.0.len();
+        for part in parts {
+            self.0.extend_from_slice(part.as_bytes());
+        }
+        start..self.0.len()
+    }
+
+    fn freeze(self) -> Frozen {
+        Frozen(self.0.freeze())
+    }
+}
+
+struct Frozen(bytes::Bytes);
+
+impl Frozen {
+    /// The value at `range`, sharing the buffer; `None` when it is not valid header text.
+    fn value(&self, range: std::ops::Range<usize>) -> Option<HeaderValue> {
+        HeaderValue::from_maybe_shared(self.0.slice(range)).ok()
+    }
 }
 
 /// Sets a header, skipping values that are not valid header text (never panics on input).
@@ -211,6 +258,31 @@ mod tests {
         assert_eq!(get("x-forwarded-prefix"), "/marketplace");
         assert_eq!(get("x-real-ip"), "127.0.0.1");
         assert_eq!(get("x-kong-request-id"), "rid");
+    }
+
+    #[test]
+    fn forwarded_values_that_are_not_header_text_are_skipped_alone() {
+        let mut h = HeaderMap::new();
+        set(&mut h, "x-forwarded-prefix", "/from-the-client");
+        add_forwarded(
+            &mut h,
+            &Forwarded {
+                client_ip: "::1",
+                host: "bad\u{7f}host",
+                port: 80,
+                path: "/p",
+                prefix: None,
+                request_id: "rid",
+            },
+        );
+        let get = |k: &str| h.get(k).map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(get("x-forwarded-host"), None);
+        assert_eq!(get("x-forwarded-prefix"), None);
+        assert_eq!(get("x-forwarded-for").as_deref(), Some("::1"));
+        assert_eq!(get("x-real-ip").as_deref(), Some("::1"));
+        assert_eq!(get("x-forwarded-port").as_deref(), Some("80"));
+        assert_eq!(get("x-forwarded-path").as_deref(), Some("/p"));
+        assert_eq!(get("x-kong-request-id").as_deref(), Some("rid"));
     }
 
     #[test]

@@ -205,9 +205,7 @@ fn latency_headers(headers: &mut HeaderMap, ctx: &Ctx) {
     const UPSTREAM_LATENCY: HeaderName = HeaderName::from_static("x-kong-upstream-latency");
     const PROXY_LATENCY: HeaderName = HeaderName::from_static("x-kong-proxy-latency");
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
-    let ms = |a: Instant, b: Instant| {
-        HeaderValue::from(b.saturating_duration_since(a).as_millis() as u64)
-    };
+    let ms = |a: Instant, b: Instant| millis(b.saturating_duration_since(a).as_millis() as u64);
     if let (Some(sent), Some(head)) = (ctx.upstream_sent, ctx.upstream_head) {
         headers.insert(UPSTREAM_LATENCY, ms(sent, head));
         headers.insert(PROXY_LATENCY, ms(ctx.received, sent));
@@ -215,6 +213,43 @@ fn latency_headers(headers: &mut HeaderMap, ctx: &Ctx) {
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(REQUEST_ID, v);
     }
+}
+
+/// The decimal spellings of 0 to 99, back to back: a latency header under 100 ms (nearly all
+/// of them) is a slice of this, not a new buffer.
+static SMALL_NUMBERS: [u8; 190] = {
+    let mut text = [0u8; 190];
+    let mut n = 0;
+    while n < 100 {
+        let (at, digits) = small_number_at(n);
+        if digits == 1 {
+            text[at] = b'0' + n as u8;
+        } else {
+            text[at] = b'0' + (n / 10) as u8;
+            text[at + 1] = b'0' + (n % 10) as u8;
+        }
+        n += 1;
+    }
+    text
+};
+
+/// Where `n` (< 100) is spelled in [`SMALL_NUMBERS`], and in how many digits.
+const fn small_number_at(n: usize) -> (usize, usize) {
+    if n < 10 {
+        (n, 1)
+    } else {
+        (10 + 2 * (n - 10), 2)
+    }
+}
+
+/// `n` as a header value; no allocation below 100.
+fn millis(n: u64) -> HeaderValue {
+    if n >= 100 {
+        return HeaderValue::from(n);
+    }
+    let (at, digits) = small_number_at(n as usize);
+    let text = bytes::Bytes::from_static(&SMALL_NUMBERS[at..at + digits]);
+    HeaderValue::from_maybe_shared(text).expect("digits are header text")
 }
 
 /// The relayed body. Errors end the client's response (the connection closes mid-body, which is
@@ -360,5 +395,17 @@ impl Drop for Relay {
     fn drop(&mut self) {
         // Still unfinished: the client went away before the body ended.
         self.end(Some("client_abort"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_values_are_the_numbers_spelled_out() {
+        for n in (0..=150).chain([999, 1000, u64::MAX]) {
+            assert_eq!(millis(n), HeaderValue::from(n), "{n}");
+        }
     }
 }

@@ -52,15 +52,14 @@ impl Members {
         }
     }
 
-    /// Starts member `name` and answers the buffer its value is written to.
-    pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
-        self.next_member();
-        string(&mut self.buf, name);
-        self.buf.push(b':');
-        &mut self.buf
+    /// Starts member `name` and answers the buffer its value is written to. Names are the
+    /// program's own (`'static`): plain text, written without an escaping pass.
+    pub fn key(&mut self, name: &'static str) -> &mut Vec<u8> {
+        self.key_raw(name)
     }
 
-    /// Starts member `name`, a name known to need no escaping (a header name: a token).
+    /// Starts member `name`, a name known to need no escaping (the program's own names, a
+    /// header name: a token).
     pub fn key_raw(&mut self, name: &str) -> &mut Vec<u8> {
         debug_assert!(!name.bytes().any(needs_escape), "{name:?} needs escaping");
         self.next_member();
@@ -71,22 +70,22 @@ impl Members {
         &mut self.buf
     }
 
-    pub fn str(&mut self, name: &str, value: &str) {
+    pub fn str(&mut self, name: &'static str, value: &str) {
         string(self.key(name), value);
     }
 
-    pub fn int<I: itoa::Integer>(&mut self, name: &str, value: I) {
+    pub fn int<I: itoa::Integer>(&mut self, name: &'static str, value: I) {
         let out = self.key(name);
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
     /// A value that is already JSON text.
-    pub fn raw(&mut self, name: &str, json: &str) {
+    pub fn raw(&mut self, name: &'static str, json: &str) {
         self.key(name).extend_from_slice(json.as_bytes());
     }
 
     /// A nested object.
-    pub fn object(&mut self, name: &str, members: &Members) {
+    pub fn object(&mut self, name: &'static str, members: &Members) {
         let out = self.key(name);
         out.push(b'{');
         out.extend_from_slice(members.text());
@@ -94,7 +93,7 @@ impl Members {
     }
 
     /// A nested object written in place: `fill` adds its members.
-    pub fn nested(&mut self, name: &str, fill: impl FnOnce(&mut Members)) {
+    pub fn nested(&mut self, name: &'static str, fill: impl FnOnce(&mut Members)) {
         self.key(name).push(b'{');
         let buf = std::mem::take(&mut self.buf);
         let mut inner = Members {
@@ -107,7 +106,7 @@ impl Members {
     }
 
     /// Anything else, through serde_json.
-    pub fn serde<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+    pub fn serde<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         let out = self.key(name);
         let mark = out.len();
         if serde_json::to_writer(&mut *out, value).is_err() {
@@ -148,7 +147,7 @@ impl Elements {
     }
 
     /// The array as a member of `parent`.
-    pub fn put(&self, parent: &mut Members, name: &str) {
+    pub fn put(&self, parent: &mut Members, name: &'static str) {
         let out = parent.key(name);
         out.push(b'[');
         out.extend_from_slice(&self.buf);
@@ -168,9 +167,25 @@ const fn needs_escape(b: u8) -> bool {
 
 /// `value` as a quoted JSON string, escaped as serde_json escapes it.
 pub fn string(out: &mut Vec<u8>, value: &str) {
-    let bytes = value.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(value.len() + 2);
     out.push(b'"');
+    escaped(out, value);
+    out.push(b'"');
+}
+
+/// The concatenation of `parts` as one quoted JSON string (no joined copy made first).
+pub fn string_of(out: &mut Vec<u8>, parts: &[&str]) {
+    out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
+    out.push(b'"');
+    for part in parts {
+        escaped(out, part);
+    }
+    out.push(b'"');
+}
+
+/// `value`'s text inside a JSON string, copied in runs between the bytes that need escapes.
+fn escaped(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
     let mut plain = 0; // start of the run not yet copied
     let mut at = 0;
     while let Some(found) = next_escape(&bytes[at..]) {
@@ -181,7 +196,6 @@ pub fn string(out: &mut Vec<u8>, value: &str) {
         at = i + 1;
     }
     out.extend_from_slice(&bytes[plain..]);
-    out.push(b'"');
 }
 
 /// The position of the first byte to escape, eight bytes per test where there are eight.

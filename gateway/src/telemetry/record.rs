@@ -55,26 +55,28 @@ impl RequestFacts {
 
     /// `http://host:port/uri` as the client addressed it: the `Host` header (a client's
     /// `X-Forwarded-Host` is not trusted, as in Kong), else the request target's authority.
-    fn url(&self) -> String {
-        let Some((req, port)) = &self.request else {
-            return String::new();
-        };
-        let uri = self.uri();
+    /// Answered in pieces, for the record to write without joining them first.
+    fn url_parts<'a>(&'a self, port: &'a mut itoa::Buffer) -> Option<[&'a str; 5]> {
+        let (req, listen_port) = self.request.as_ref()?;
         let host = req
             .headers()
             .get(actix_web::http::header::HOST)
             .and_then(|v| v.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str()))
             .unwrap_or_else(|| req.app_config().host());
-        let mut url = String::with_capacity(16 + host.len() + uri.len());
-        url.push_str("http://");
-        url.push_str(host);
-        if !host.contains(':') {
-            url.push(':');
-            url.push_str(itoa::Buffer::new().format(*port));
-        }
-        url.push_str(uri);
-        url
+        let (colon, port) = if host.contains(':') {
+            ("", "")
+        } else {
+            (":", port.format(*listen_port))
+        };
+        Some(["http://", host, colon, port, self.uri()])
+    }
+
+    #[cfg(test)]
+    fn url(&self) -> String {
+        self.url_parts(&mut itoa::Buffer::new())
+            .map(|parts| parts.concat())
+            .unwrap_or_default()
     }
 
     fn headers(&self) -> Option<&HeaderMap> {
@@ -168,7 +170,8 @@ pub struct Record {
 }
 
 /// The record of a request that ends now, from its context and what it looked like on arrival.
-/// The response headers move into the record (the log phase is their last reader).
+/// The response headers, the request id, the client address and the upstream URI move into the
+/// record: the log phase is their last reader, and plugins read them there.
 pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
     let now = std::time::Instant::now();
     let total = now.duration_since(ctx.received).as_millis() as u64;
@@ -180,7 +183,7 @@ pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
     Record {
         facts,
         request_size: ctx.request_size,
-        request_id: ctx.request_id.clone(),
+        request_id: std::mem::take(&mut ctx.request_id),
         status: ctx.status,
         response_headers: std::mem::take(&mut ctx.response_headers),
         response_size: ctx.response_size,
@@ -190,9 +193,9 @@ pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
             proxy,
             kong: total.saturating_sub(proxy),
         },
-        client_ip: ctx.client_ip.clone(),
+        client_ip: std::mem::take(&mut ctx.client_ip),
         started_at: ctx.started_at_ms,
-        upstream_uri: ctx.upstream_uri.clone(),
+        upstream_uri: std::mem::take(&mut ctx.upstream_uri),
         from_upstream: ctx.upstream_head.is_some(),
         service: ctx.service.as_ref().map(|s| entities.service(s)),
         tried: ctx
@@ -222,7 +225,7 @@ impl Record {
 
     /// Adds member `key` to the plugins' top-level object `section` (`ai`), which is created
     /// when absent.
-    pub fn add(&mut self, section: &'static str, key: &str, value: &JsonText) {
+    pub fn add(&mut self, section: &'static str, key: &'static str, value: &JsonText) {
         self.line.take();
         let i = match self.sections.iter().position(|(name, _)| *name == section) {
             Some(i) => i,
@@ -257,7 +260,13 @@ impl Record {
         out.nested("request", |request| {
             request.str("method", self.facts.method());
             request.str("uri", &redact_query(self.facts.uri(), secrets));
-            request.str("url", &redact_query(&self.facts.url(), secrets));
+            let mut port = itoa::Buffer::new();
+            let url = self.facts.url_parts(&mut port).unwrap_or([""; 5]);
+            if secrets.is_empty() {
+                json::string_of(request.key("url"), &url);
+            } else {
+                request.str("url", &redact_query(&url.concat(), secrets));
+            }
             let none = HeaderMap::new();
             let arrived = self.facts.headers().unwrap_or(&none);
             request.nested("headers", |out| headers(out, arrived, secrets));

@@ -23,7 +23,6 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use bytes::Bytes;
-use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -33,7 +32,7 @@ use self::observe::{Follow, Observation};
 use self::record::{Ending, ToolNames};
 use self::schema::AiMcpProxyConfig;
 use super::context::{Ctx, ProxyRequest};
-use super::Plugin;
+use super::{Access, Plugin};
 use crate::config::ConfigError;
 use crate::telemetry::json::Members;
 use crate::telemetry::record::Record;
@@ -60,17 +59,12 @@ impl AiMcpProxy {
         })
     }
 
+    /// A body this plugin reads (see [`access::wants_body`]): read, classify, authorize.
     async fn observe_request(
         &self,
         ctx: &mut Ctx,
         req: &mut ProxyRequest,
     ) -> Result<(), HttpResponse> {
-        if req.http.method() == actix_web::http::Method::GET && self.has_acls() {
-            ctx.extensions.insert(EventStreamOpen);
-        }
-        if !access::wants_body(req.http.method(), &req.headers) {
-            return Ok(());
-        }
         let body = access::read_body(&mut req.body, self.config.max_request_body_size)
             .await
             .map_err(|r| refuse(ctx, r))?;
@@ -194,12 +188,14 @@ impl Plugin for AiMcpProxy {
         820
     }
 
-    fn access<'a>(
-        &'a self,
-        ctx: &'a mut Ctx,
-        req: &'a mut ProxyRequest,
-    ) -> LocalBoxFuture<'a, Result<(), HttpResponse>> {
-        Box::pin(self.observe_request(ctx, req))
+    fn access<'a>(&'a self, ctx: &'a mut Ctx, req: &'a mut ProxyRequest) -> Access<'a> {
+        if req.http.method() == actix_web::http::Method::GET && self.has_acls() {
+            ctx.extensions.insert(EventStreamOpen);
+        }
+        if !access::wants_body(req.http.method(), &req.headers) {
+            return Access::Done(Ok(()));
+        }
+        Access::Wait(Box::pin(self.observe_request(ctx, req)))
     }
 
     fn header_filter(&self, ctx: &mut Ctx) {

@@ -8,11 +8,10 @@ use std::sync::Arc;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 use super::context::{Ctx, ProxyRequest};
-use super::Plugin;
+use super::{Access, Plugin};
 use crate::config::ConfigError;
 use crate::error::kong_error;
 
@@ -148,16 +147,12 @@ impl Plugin for KeyAuth {
         1250
     }
 
-    fn access<'a>(
-        &'a self,
-        ctx: &'a mut Ctx,
-        req: &'a mut ProxyRequest,
-    ) -> LocalBoxFuture<'a, Result<(), HttpResponse>> {
+    fn access<'a>(&'a self, ctx: &'a mut Ctx, req: &'a mut ProxyRequest) -> Access<'a> {
         let result = self.authenticate(ctx, req);
         if result.is_ok() && ctx.credential.is_none() && ctx.consumer.is_some() {
             set_consumer_headers(ctx, req, true);
         }
-        Box::pin(std::future::ready(result))
+        Access::Done(result)
     }
 }
 
