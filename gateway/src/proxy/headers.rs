@@ -1,6 +1,9 @@
 //! Header rules of a reverse proxy: what is hop-by-hop, and what the gateway adds upstream.
 
+use std::ops::Range;
+
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use bytes::BytesMut;
 
 /// Headers that describe one connection, never forwarded as such (RFC 9110 §7.6.1).
 fn is_hop_by_hop(name: &str) -> bool {
@@ -96,51 +99,40 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     let path = texts.push(&[f.path]);
     let prefix_at = prefix.map(|p| texts.push(&[p]));
     let request_id = texts.push(&[f.request_id]);
-    let texts = texts.freeze();
+    let texts = texts.0.freeze();
+    // A value shares the buffer; `None` when it is not valid header text.
+    let value = |at: Range<usize>| HeaderValue::from_maybe_shared(texts.slice(at)).ok();
 
-    put(headers, FOR, texts.value(xff));
+    put(headers, FOR, value(xff));
     put(headers, PROTO, Some(HeaderValue::from_static("http")));
-    put(headers, HOST, texts.value(host));
-    put(headers, PORT, texts.value(port));
-    put(headers, PATH, texts.value(path));
+    put(headers, HOST, value(host));
+    put(headers, PORT, value(port));
+    put(headers, PATH, value(path));
     match prefix_at {
-        Some(at) => put(headers, PREFIX, texts.value(at)),
+        Some(at) => put(headers, PREFIX, value(at)),
         None => {
             headers.remove(PREFIX);
         }
     }
-    put(headers, REAL_IP, texts.value(real_ip));
-    put(headers, REQUEST_ID, texts.value(request_id));
+    put(headers, REAL_IP, value(real_ip));
+    put(headers, REQUEST_ID, value(request_id));
 }
 
 /// Header values written one after another into one buffer, each remembered by its range.
-struct Texts(bytes::BytesMut);
+struct Texts(BytesMut);
 
 impl Texts {
     fn with_capacity(n: usize) -> Self {
-        Texts(bytes::BytesMut::with_capacity(n))
+        Texts(BytesMut::with_capacity(n))
     }
 
     /// Appends the concatenation of `parts`; answers where it lies.
-    fn push(&mut self, parts: &[&str]) -> std::ops::Range<usize> {
+    fn push(&mut self, parts: &[&str]) -> Range<usize> {
         let start = self.0.len();
         for part in parts {
             self.0.extend_from_slice(part.as_bytes());
         }
         start..self.0.len()
-    }
-
-    fn freeze(self) -> Frozen {
-        Frozen(self.0.freeze())
-    }
-}
-
-struct Frozen(bytes::Bytes);
-
-impl Frozen {
-    /// The value at `range`, sharing the buffer; `None` when it is not valid header text.
-    fn value(&self, range: std::ops::Range<usize>) -> Option<HeaderValue> {
-        HeaderValue::from_maybe_shared(self.0.slice(range)).ok()
     }
 }
 

@@ -215,40 +215,27 @@ fn latency_headers(headers: &mut HeaderMap, ctx: &Ctx) {
     }
 }
 
-/// The decimal spellings of 0 to 99, back to back: a latency header under 100 ms (nearly all
-/// of them) is a slice of this, not a new buffer.
-static SMALL_NUMBERS: [u8; 190] = {
-    let mut text = [0u8; 190];
+/// "00" to "99", two bytes each: a latency header under 100 ms (nearly all of them) is a slice
+/// of this, not a new buffer.
+static TWO_DIGITS: [u8; 200] = {
+    let mut text = [0u8; 200];
     let mut n = 0;
     while n < 100 {
-        let (at, digits) = small_number_at(n);
-        if digits == 1 {
-            text[at] = b'0' + n as u8;
-        } else {
-            text[at] = b'0' + (n / 10) as u8;
-            text[at + 1] = b'0' + (n % 10) as u8;
-        }
+        text[2 * n] = b'0' + (n / 10) as u8;
+        text[2 * n + 1] = b'0' + (n % 10) as u8;
         n += 1;
     }
     text
 };
-
-/// Where `n` (< 100) is spelled in [`SMALL_NUMBERS`], and in how many digits.
-const fn small_number_at(n: usize) -> (usize, usize) {
-    if n < 10 {
-        (n, 1)
-    } else {
-        (10 + 2 * (n - 10), 2)
-    }
-}
 
 /// `n` as a header value; no allocation below 100.
 fn millis(n: u64) -> HeaderValue {
     if n >= 100 {
         return HeaderValue::from(n);
     }
-    let (at, digits) = small_number_at(n as usize);
-    let text = bytes::Bytes::from_static(&SMALL_NUMBERS[at..at + digits]);
+    let n = n as usize;
+    let first = if n < 10 { 2 * n + 1 } else { 2 * n };
+    let text = bytes::Bytes::from_static(&TWO_DIGITS[first..2 * n + 2]);
     HeaderValue::from_maybe_shared(text).expect("digits are header text")
 }
 

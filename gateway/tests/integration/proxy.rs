@@ -6,6 +6,7 @@ use mock_marketplace::Options;
 use serde_json::{json, Value};
 
 use crate::common::{header, Harness};
+use crate::rig;
 
 #[tokio::test]
 async fn routes_strip_the_prefix_and_keep_the_query() {
@@ -142,37 +143,22 @@ async fn forwards_headers_kong_adds_and_drops_hop_by_hop() {
     assert!(header(seen, "x-kong-request-id").is_some());
 }
 
-/// Sends `head` on its own connection (`Connection: close`) and reads the answer to its end.
-async fn raw_exchange(h: &Harness, head: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(h.gateway.proxy)
-        .await
-        .unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-        .await
-        .expect("the gateway answers and closes")
-        .unwrap();
-    String::from_utf8_lossy(&answer).into_owned()
-}
-
 #[tokio::test]
 async fn the_upstream_gets_no_headers_the_client_did_not_imply() {
     let h = Harness::marketplace(Options::default(), "").await;
-    let answer = raw_exchange(
-        &h,
-        "GET /marketplace/users HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
-    )
-    .await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let answer = raw_exchange(
-        &h,
+    let send = |head: &'static str| {
+        rig::raw_exchange(h.gateway.proxy, head.as_bytes(), Duration::from_secs(10))
+    };
+    let (answer, closed) =
+        send("GET /marketplace/users HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n").await;
+    assert!(closed, "{answer}");
+    assert_eq!(rig::status_line(&answer), Some(200), "{answer}");
+    let (answer, closed) = send(
         "POST /marketplace/users HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\n\
          Accept-Encoding: gzip\r\nConnection: close\r\n\r\n",
     )
     .await;
-    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    assert!(closed && rig::status_line(&answer).is_some(), "{answer}");
     let seen = h.mock.requests();
     assert_eq!(seen.len(), 2);
     // A GET without a body goes up without a length, and nothing is added on the client's

@@ -47,13 +47,13 @@ pub async fn read_until_closed(stream: &mut TcpStream, wait: Duration) -> (Strin
     }
 }
 
-/// The status code of the first response in `text`.
 /// An address on loopback where nothing listens: bound, then released.
 pub fn closed_addr() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("local address")
 }
 
+/// The status code of the first response in `text`.
 pub fn status_line(text: &str) -> Option<u16> {
     text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
 }
