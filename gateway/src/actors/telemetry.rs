@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use crate::telemetry::http_log::{self, HttpLogTarget, Queue};
 use crate::telemetry::log_file::LogFile;
 use crate::telemetry::names;
-use crate::telemetry::sink::{self, LogLine, LogQueue, Target, Wake};
+use crate::telemetry::sink::{self, FileBatch, LogLine, LogQueue, Wake};
 
 /// How often an awake actor collects queued lines: the most a line waits before its write.
 const COLLECT_EVERY: Duration = Duration::from_millis(5);
@@ -65,24 +65,19 @@ impl TelemetryActor {
 
     /// Handles every queued line; how many there were.
     fn collect(&mut self, ctx: &mut Context<Self>) -> usize {
-        let lines = self.queue.take();
-        let n = lines.len();
-        // The lines of each file, in the order they were queued.
-        let mut files: Vec<(Arc<Path>, Vec<Bytes>)> = Vec::new();
-        for LogLine { target, line } in lines {
-            match target {
-                Target::File(path) => {
-                    let same = |p: &Arc<Path>| Arc::ptr_eq(p, &path) || *p == path;
-                    match files.iter_mut().find(|(p, _)| same(p)) {
-                        Some((_, batch)) => batch.push(line),
-                        None => files.push((path, vec![line])),
-                    }
-                }
-                Target::Http(target) => self.enqueue_http(target, line, ctx),
-            }
+        let collected = self.queue.take();
+        let n = collected.lines();
+        for LogLine { target, line } in collected.http {
+            self.enqueue_http(target, line, ctx);
         }
-        for (path, batch) in files {
-            self.write_file(&path, &batch);
+        // Each file once, with every thread's batch for it.
+        let mut files = collected.files;
+        while let Some(first) = files.first() {
+            let path = first.path.clone();
+            let same = |b: &FileBatch| Arc::ptr_eq(&b.path, &path) || b.path == path;
+            let (mine, rest): (Vec<FileBatch>, Vec<FileBatch>) = files.into_iter().partition(same);
+            files = rest;
+            self.write_file(&path, &mine);
         }
         self.queue.done(n);
         n
@@ -96,9 +91,9 @@ impl TelemetryActor {
         ctx.run_later(COLLECT_EVERY, |act, ctx| act.tick(ctx));
     }
 
-    fn write_file(&mut self, path: &Path, lines: &[Bytes]) {
-        let count = lines.len() as u64;
-        match self.append(path, lines) {
+    fn write_file(&mut self, path: &Path, batches: &[FileBatch]) {
+        let count = batches.iter().map(|b| b.lines as u64).sum::<u64>();
+        match self.append(path, batches) {
             Ok(()) => {
                 metrics::counter!(names::LOG_RECORDS_WRITTEN, "sink" => "file-log").increment(count)
             }
@@ -109,12 +104,12 @@ impl TelemetryActor {
         }
     }
 
-    fn append(&mut self, path: &Path, lines: &[Bytes]) -> std::io::Result<()> {
+    fn append(&mut self, path: &Path, batches: &[FileBatch]) -> std::io::Result<()> {
         if !self.files.contains_key(path) {
             self.files.insert(path.to_path_buf(), LogFile::open(path)?);
         }
         let file = self.files.get_mut(path).expect("inserted above");
-        let result = file.append_lines(lines);
+        let result = file.append(batches.iter().map(|b| b.bytes.as_slice()));
         if result.is_err() {
             // Reopen next time: the file may have been rotated or its disk fixed.
             self.files.remove(path);

@@ -1,12 +1,17 @@
 //! The handle plugins use to hand log lines to the telemetry actor without waiting for it.
 //! A full queue never blocks a request: the line is counted as dropped. The actor is woken by
-//! the first line after it went idle and then collects every few milliseconds until the queue
-//! stays empty, so under load a request costs no thread wake-up and lines are written in
-//! batches (one write per file per collection).
+//! the first line after it went idle and then collects every few milliseconds until nothing
+//! is held, so under load a request costs no thread wake-up and lines are written in batches.
+//!
+//! file-log lines are appended, newline included, to a buffer of the sending thread (one per
+//! file), which the actor takes whole at each collection and writes with one call: a line
+//! costs a copy into that buffer, not an allocation, a queue slot and a write slice of its own.
+//! http-log records go through a channel, one shared buffer each (the endpoint's queue keeps
+//! them apart).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use actix::prelude::*;
 use bytes::Bytes;
@@ -32,10 +37,33 @@ impl Target {
     }
 }
 
-/// One serialized log record for one sink.
+/// One serialized http-log record, for the endpoint's queue.
 pub struct LogLine {
-    pub target: Target,
+    pub target: Arc<HttpLogTarget>,
     pub line: Bytes,
+}
+
+/// file-log lines of one file, each ending in a newline, in the order one thread sent them.
+#[derive(Debug)]
+pub struct FileBatch {
+    pub path: Arc<Path>,
+    pub bytes: Vec<u8>,
+    pub lines: usize,
+}
+
+/// What a collection found: each thread's file-log batches and the http-log records.
+#[derive(Default)]
+pub struct Collected {
+    pub files: Vec<FileBatch>,
+    pub http: Vec<LogLine>,
+}
+
+impl Collected {
+    /// Lines and records taken, each still counted against the bound until
+    /// [`LogQueue::done`].
+    pub fn lines(&self) -> usize {
+        self.files.iter().map(|b| b.lines).sum::<usize>() + self.http.len()
+    }
 }
 
 /// Sent by a request that finds the telemetry actor asleep (see [`LogQueue::sleep`]).
@@ -44,11 +72,53 @@ pub struct LogLine {
 pub struct Wake;
 
 /// What the two ends share: how many lines are held (queued or being written) against the
-/// bound, and whether the actor is asleep.
+/// bound, whether the actor is asleep, and every sending thread's file-log buffers.
 struct Pipe {
     held: AtomicUsize,
     capacity: usize,
     asleep: AtomicBool,
+    threads: Mutex<Vec<Arc<ThreadFiles>>>,
+}
+
+/// One thread's file-log lines not collected yet. Its lock is only contended while the actor
+/// takes the buffers, once per collection.
+#[derive(Default)]
+struct ThreadFiles {
+    batches: Mutex<Vec<FileBatch>>,
+}
+
+/// The most a thread's new buffer reserves: a burst does not keep its size for good.
+const KEEP_CAPACITY: usize = 256 << 10;
+
+thread_local! {
+    /// This thread's buffers, per queue (a process may run more than one gateway).
+    static MINE: std::cell::RefCell<Vec<(Weak<Pipe>, Arc<ThreadFiles>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Pipe {
+    /// Runs `f` on the calling thread's buffers for this queue, registered on first use.
+    fn with_thread_files<R>(self: &Arc<Self>, f: impl FnOnce(&ThreadFiles) -> R) -> R {
+        MINE.with_borrow_mut(|mine| {
+            let found = mine
+                .iter()
+                .position(|(pipe, _)| std::ptr::eq(pipe.as_ptr(), Arc::as_ptr(self)));
+            let i = found.unwrap_or_else(|| {
+                mine.retain(|(pipe, _)| pipe.strong_count() > 0);
+                let files = Arc::new(ThreadFiles::default());
+                lock(&self.threads).push(files.clone());
+                mine.push((Arc::downgrade(self), files));
+                mine.len() - 1
+            });
+            f(&mine[i].1)
+        })
+    }
+}
+
+/// A poisoned lock only means a thread panicked while holding it; the buffers stay whole
+/// lines (a line is appended in one call), so they are used as they are.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The queue between requests and the telemetry actor, bounded at `capacity` lines held.
@@ -58,6 +128,7 @@ pub fn queue(capacity: usize) -> (QueueSender, LogQueue) {
         held: AtomicUsize::new(0),
         capacity: capacity.max(1),
         asleep: AtomicBool::new(true),
+        threads: Mutex::new(Vec::new()),
     });
     (
         QueueSender {
@@ -88,23 +159,64 @@ impl LogSender {
         LogSender { queue, wake }
     }
 
-    pub fn send(&self, target: Target, line: Bytes) {
-        let kind = target.kind();
-        let pipe = &self.queue.pipe;
-        if pipe.held.fetch_add(1, Ordering::AcqRel) >= pipe.capacity {
-            pipe.held.fetch_sub(1, Ordering::AcqRel);
-            dropped(kind, "queue_full", 1);
-            return;
-        }
-        if self.queue.tx.send(LogLine { target, line }).is_err() {
-            pipe.held.fetch_sub(1, Ordering::AcqRel);
-            dropped(kind, "sink_closed", 1);
-            return;
-        }
-        if pipe.asleep.load(Ordering::SeqCst) && pipe.asleep.swap(false, Ordering::SeqCst) {
+    pub fn send(&self, target: &Target, line: Bytes) {
+        if self.queue.push(target, line) {
             self.wake.do_send(Wake);
         }
     }
+}
+
+impl QueueSender {
+    /// Queues `line` for `target`, or counts it as dropped; `true` when the actor was asleep
+    /// and this sender must wake it.
+    fn push(&self, target: &Target, line: Bytes) -> bool {
+        let kind = target.kind();
+        let pipe = &self.pipe;
+        if pipe.held.fetch_add(1, Ordering::AcqRel) >= pipe.capacity {
+            pipe.held.fetch_sub(1, Ordering::AcqRel);
+            dropped(kind, "queue_full", 1);
+            return false;
+        }
+        match target {
+            Target::File(path) => pipe.with_thread_files(|files| append(files, path, &line)),
+            Target::Http(target) => {
+                let line = LogLine {
+                    target: target.clone(),
+                    line,
+                };
+                if self.tx.send(line).is_err() {
+                    pipe.held.fetch_sub(1, Ordering::AcqRel);
+                    dropped(kind, "sink_closed", 1);
+                    return false;
+                }
+            }
+        }
+        pipe.asleep.load(Ordering::SeqCst) && pipe.asleep.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// Appends `line` and its newline to the thread's buffer for `path`.
+fn append(files: &ThreadFiles, path: &Arc<Path>, line: &[u8]) {
+    let mut batches = lock(&files.batches);
+    let i = match batches
+        .iter()
+        .position(|b| Arc::ptr_eq(&b.path, path) || b.path == *path)
+    {
+        Some(i) => i,
+        None => {
+            batches.push(FileBatch {
+                path: path.clone(),
+                bytes: Vec::new(),
+                lines: 0,
+            });
+            batches.len() - 1
+        }
+    };
+    let batch = &mut batches[i];
+    batch.bytes.reserve(line.len() + 1);
+    batch.bytes.extend_from_slice(line);
+    batch.bytes.push(b'\n');
+    batch.lines += 1;
 }
 
 /// The actor's side of [`queue`].
@@ -114,9 +226,28 @@ pub struct LogQueue {
 }
 
 impl LogQueue {
-    /// Every line queued so far. They still count against the bound until [`LogQueue::done`].
-    pub fn take(&self) -> Vec<LogLine> {
-        self.rx.try_iter().collect()
+    /// Every line queued so far: each thread's file-log buffers, taken whole (the thread
+    /// starts a new one the size of the last), and the http-log records. They still count
+    /// against the bound until [`LogQueue::done`].
+    pub fn take(&self) -> Collected {
+        let mut files = Vec::new();
+        lock(&self.pipe.threads).retain(|thread| {
+            let mut batches = lock(&thread.batches);
+            for batch in batches.iter_mut().filter(|b| b.lines > 0) {
+                let next = Vec::with_capacity(batch.bytes.len().min(KEEP_CAPACITY));
+                files.push(FileBatch {
+                    path: batch.path.clone(),
+                    bytes: std::mem::replace(&mut batch.bytes, next),
+                    lines: std::mem::take(&mut batch.lines),
+                });
+            }
+            // A thread that ended is only held here: its last lines are taken, forget it.
+            Arc::strong_count(thread) > 1
+        });
+        Collected {
+            files,
+            http: self.rx.try_iter().collect(),
+        }
     }
 
     /// `n` taken lines were written, handed on or counted as dropped.
@@ -129,7 +260,7 @@ impl LogQueue {
     /// asleep (which sends [`Wake`]).
     pub fn sleep(&self) -> bool {
         self.pipe.asleep.store(true, Ordering::SeqCst);
-        if self.rx.is_empty() {
+        if self.pipe.held.load(Ordering::SeqCst) == 0 {
             return true;
         }
         !self.pipe.asleep.swap(false, Ordering::SeqCst)
@@ -139,4 +270,95 @@ impl LogQueue {
 /// Counts `n` records of `sink` that were not written, and why.
 pub fn dropped(sink: &'static str, reason: &'static str, n: u64) {
     metrics::counter!(names::LOG_RECORDS_DROPPED, "sink" => sink, "reason" => reason).increment(n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> Target {
+        Target::File(Path::new(name).into())
+    }
+
+    fn text(batch: &FileBatch) -> &str {
+        std::str::from_utf8(&batch.bytes).unwrap()
+    }
+
+    #[test]
+    fn file_lines_come_back_as_one_batch_per_thread_and_file_in_order() {
+        let (sender, queue) = queue(100);
+        let (a, b) = (file("/logs/a.log"), file("/logs/b.log"));
+        assert!(
+            sender.push(&a, Bytes::from_static(b"a1")),
+            "the first line wakes the actor"
+        );
+        assert!(
+            !sender.push(&b, Bytes::from_static(b"b1")),
+            "an awake actor is not woken"
+        );
+        sender.push(&a, Bytes::from_static(b"a2"));
+        let other = sender.clone();
+        let a2 = a.clone();
+        std::thread::spawn(move || {
+            other.push(&a2, Bytes::from_static(b"t1"));
+            other.push(&a2, Bytes::from_static(b"t2"));
+        })
+        .join()
+        .unwrap();
+
+        let collected = queue.take();
+        assert_eq!(collected.lines(), 5);
+        let mut batches: Vec<(&Path, &str, usize)> = collected
+            .files
+            .iter()
+            .map(|b| (&*b.path, text(b), b.lines))
+            .collect();
+        batches.sort();
+        assert_eq!(
+            batches,
+            [
+                (Path::new("/logs/a.log"), "a1\na2\n", 2),
+                (Path::new("/logs/a.log"), "t1\nt2\n", 2),
+                (Path::new("/logs/b.log"), "b1\n", 1),
+            ]
+        );
+        // Taken whole: the next collection starts from nothing, and the thread that ended is
+        // forgotten once its lines were taken.
+        queue.done(collected.lines());
+        assert!(queue.take().files.is_empty());
+        assert_eq!(lock(&sender.pipe.threads).len(), 1);
+        assert!(queue.sleep(), "nothing held: the actor may sleep");
+    }
+
+    #[test]
+    fn the_bound_counts_lines_held_in_every_thread_until_written() {
+        let (sender, queue) = queue(3);
+        let log = file("/logs/bound.log");
+        for n in 0..2 {
+            sender.push(&log, Bytes::from(format!("main {n}")));
+        }
+        let other = sender.clone();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for n in 0..3 {
+                other.push(&log2, Bytes::from(format!("thread {n}")));
+            }
+        })
+        .join()
+        .unwrap();
+        let collected = queue.take();
+        assert_eq!(
+            collected.lines(),
+            3,
+            "two from one thread, one from the other"
+        );
+        // Taken but not yet written: still held, so the next line is dropped too.
+        sender.push(&log, Bytes::from_static(b"late"));
+        assert!(!queue.sleep(), "lines are held: the actor stays awake");
+        queue.done(collected.lines());
+        sender.push(&log, Bytes::from_static(b"after"));
+        let next = queue.take();
+        assert_eq!(next.lines(), 1);
+        assert_eq!(text(&next.files[0]), "after\n");
+    }
 }

@@ -291,10 +291,7 @@ async fn flush_sends_what_waits_for_the_coalescing_delay() {
     let actor = TelemetryActor::start_supervised(queue);
     let logs = LogSender::new(sender, actor.clone().recipient());
     for n in 0..2 {
-        logs.send(
-            target.clone(),
-            bytes::Bytes::from(format!(r#"{{"n":{n}}}"#)),
-        );
+        logs.send(&target, bytes::Bytes::from(format!(r#"{{"n":{n}}}"#)));
     }
     assert_eq!(c.attempts(), 0, "waiting for the coalescing delay");
     let drained = actor

@@ -196,7 +196,7 @@ async fn bursts_from_many_threads_are_all_written_across_sleeps_and_wake_ups() {
             std::thread::spawn(move || {
                 for b in 0..bursts {
                     for i in 0..per_burst {
-                        logs.send(target.clone(), bytes::Bytes::from(format!("{t}-{b}-{i}")));
+                        logs.send(&target, bytes::Bytes::from(format!("{t}-{b}-{i}")));
                     }
                     // Longer than a collection period now and then, so the collector sleeps.
                     let pause = if b % 3 == 0 { 12 } else { (t + b) % 4 };
@@ -256,10 +256,11 @@ fn a_busy_file_log_keeps_only_its_latest_writes_in_the_page_cache() {
     let path = dir.path().join("busy.log");
     let mut log = LogFile::open(&path).unwrap();
     // 64 KiB with its newline.
-    let line = bytes::Bytes::from(vec![b'x'; (64 << 10) - 1]);
+    let mut line = vec![b'x'; (64 << 10) - 1];
+    line.push(b'\n');
     let append = |log: &mut LogFile, bytes: u64| {
         for _ in 0..bytes / (64 << 10) {
-            log.append_lines(std::slice::from_ref(&line)).unwrap();
+            log.append([line.as_slice()]).unwrap();
         }
     };
     append(&mut log, 4 * RELEASE_EVERY);

@@ -1,5 +1,6 @@
 //! file-log (priority 9): appends each request's log record as one JSON line to `path`. The
-//! write happens on the telemetry actor; the request only enqueues the line.
+//! write happens on the telemetry actor; the request only copies the line into its thread's
+//! buffer for the file.
 
 pub mod schema;
 
@@ -44,6 +45,6 @@ impl Plugin for FileLog {
     }
 
     fn log(&self, _ctx: &mut Ctx, record: &mut Record) {
-        self.logs.send(self.target.clone(), record.line());
+        self.logs.send(&self.target, record.line());
     }
 }

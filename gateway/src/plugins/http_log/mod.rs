@@ -52,6 +52,6 @@ impl Plugin for HttpLog {
     }
 
     fn log(&self, _ctx: &mut Ctx, record: &mut Record) {
-        self.logs.send(self.target.clone(), record.line());
+        self.logs.send(&self.target, record.line());
     }
 }
