@@ -37,6 +37,14 @@ impl Members {
         Members { buf, start: 1 }
     }
 
+    /// Members of an object written at the end of `buf`, after what it holds:
+    /// [`Members::into_bytes`] answers `buf` with the object appended.
+    pub fn object_after(mut buf: Vec<u8>) -> Self {
+        buf.push(b'{');
+        let start = buf.len();
+        Members { buf, start }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.buf.len() == self.start
     }
@@ -261,6 +269,20 @@ mod tests {
         let mut out = Vec::new();
         string(&mut out, s);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn an_object_after_other_text_leaves_that_text_as_it_was() {
+        let mut alone = Members::object_with_capacity(16);
+        let mut after = Members::object_after(b"before\n".to_vec());
+        for members in [&mut alone, &mut after] {
+            members.str("a", "x\"y");
+            members.nested("n", |n| n.int("i", 7));
+        }
+        let alone = alone.into_bytes();
+        assert_eq!(alone, br#"{"a":"x\"y","n":{"i":7}}"#);
+        assert_eq!(after.into_bytes(), [&b"before\n"[..], &alone].concat());
+        assert_eq!(Members::object_after(Vec::new()).into_bytes(), b"{}");
     }
 
     #[test]

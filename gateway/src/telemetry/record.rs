@@ -240,7 +240,18 @@ impl Record {
     /// The record as one line of JSON (UTF-8), written once and shared by every log plugin:
     /// its bytes are handed on as written, never copied or checked again.
     pub fn line(&self) -> Bytes {
-        self.line.get_or_init(|| Bytes::from(self.write())).clone()
+        self.line
+            .get_or_init(|| Bytes::from(self.write(Vec::with_capacity(2048))))
+            .clone()
+    }
+
+    /// Appends the line to `out`: the one [`Record::line`] made when a plugin asked for it,
+    /// else written straight into `out`, for the last plugin that reads it.
+    pub fn append_line(&self, out: &mut Vec<u8>) {
+        match self.line.get() {
+            Some(line) => out.extend_from_slice(line),
+            None => *out = self.write(std::mem::take(out)),
+        }
     }
 
     fn secrets(&self) -> &[String] {
@@ -252,10 +263,11 @@ impl Record {
 /// workspace, workspace_name, tries, source, then service, consumer, authenticated_entity and
 /// failure when there are, then the plugins' sections.
 impl Record {
-    fn write(&self) -> Vec<u8> {
+    /// `buf` with the record appended.
+    fn write(&self, buf: Vec<u8>) -> Vec<u8> {
         let secrets = self.secrets();
         // Written in one buffer, nested objects in place.
-        let mut out = Members::object_with_capacity(2048);
+        let mut out = Members::object_after(buf);
 
         out.nested("request", |request| {
             request.str("method", self.facts.method());

@@ -97,6 +97,12 @@ thread_local! {
 }
 
 impl Pipe {
+    /// Whether the actor is asleep and the sender that just queued must wake it (only one
+    /// does).
+    fn wakes(&self) -> bool {
+        self.asleep.load(Ordering::SeqCst) && self.asleep.swap(false, Ordering::SeqCst)
+    }
+
     /// Runs `f` on the calling thread's buffers for this queue, registered on first use.
     fn with_thread_files<R>(self: &Arc<Self>, f: impl FnOnce(&ThreadFiles) -> R) -> R {
         MINE.with_borrow_mut(|mine| {
@@ -164,39 +170,65 @@ impl LogSender {
             self.wake.do_send(Wake);
         }
     }
+
+    /// A file-log line written by `write` straight into this thread's buffer for `path` (no
+    /// copy of its own first), followed by its newline.
+    pub fn send_file(&self, path: &Arc<Path>, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.queue.push_file(path, write) {
+            self.wake.do_send(Wake);
+        }
+    }
 }
 
 impl QueueSender {
     /// Queues `line` for `target`, or counts it as dropped; `true` when the actor was asleep
     /// and this sender must wake it.
     fn push(&self, target: &Target, line: Bytes) -> bool {
-        let kind = target.kind();
-        let pipe = &self.pipe;
-        if pipe.held.fetch_add(1, Ordering::AcqRel) >= pipe.capacity {
-            pipe.held.fetch_sub(1, Ordering::AcqRel);
-            dropped(kind, "queue_full", 1);
-            return false;
-        }
         match target {
-            Target::File(path) => pipe.with_thread_files(|files| append(files, path, &line)),
+            Target::File(path) => self.push_file(path, |out| out.extend_from_slice(&line)),
             Target::Http(target) => {
+                if !self.hold("http-log") {
+                    return false;
+                }
                 let line = LogLine {
                     target: target.clone(),
                     line,
                 };
                 if self.tx.send(line).is_err() {
-                    pipe.held.fetch_sub(1, Ordering::AcqRel);
-                    dropped(kind, "sink_closed", 1);
+                    self.pipe.held.fetch_sub(1, Ordering::AcqRel);
+                    dropped("http-log", "sink_closed", 1);
                     return false;
                 }
+                self.pipe.wakes()
             }
         }
-        pipe.asleep.load(Ordering::SeqCst) && pipe.asleep.swap(false, Ordering::SeqCst)
+    }
+
+    /// Appends the line `write` writes, and its newline, to this thread's buffer for `path`;
+    /// or counts it as dropped. `true` when the actor must be woken.
+    fn push_file(&self, path: &Arc<Path>, write: impl FnOnce(&mut Vec<u8>)) -> bool {
+        if !self.hold("file-log") {
+            return false;
+        }
+        self.pipe
+            .with_thread_files(|files| append(files, path, write));
+        self.pipe.wakes()
+    }
+
+    /// Takes a place under the bound for one line, or counts it as dropped.
+    fn hold(&self, sink: &'static str) -> bool {
+        let pipe = &self.pipe;
+        if pipe.held.fetch_add(1, Ordering::AcqRel) >= pipe.capacity {
+            pipe.held.fetch_sub(1, Ordering::AcqRel);
+            dropped(sink, "queue_full", 1);
+            return false;
+        }
+        true
     }
 }
 
-/// Appends `line` and its newline to the thread's buffer for `path`.
-fn append(files: &ThreadFiles, path: &Arc<Path>, line: &[u8]) {
+/// Appends the line `write` writes, and its newline, to the thread's buffer for `path`.
+fn append(files: &ThreadFiles, path: &Arc<Path>, write: impl FnOnce(&mut Vec<u8>)) {
     let mut batches = lock(&files.batches);
     let i = match batches
         .iter()
@@ -213,8 +245,7 @@ fn append(files: &ThreadFiles, path: &Arc<Path>, line: &[u8]) {
         }
     };
     let batch = &mut batches[i];
-    batch.bytes.reserve(line.len() + 1);
-    batch.bytes.extend_from_slice(line);
+    write(&mut batch.bytes);
     batch.bytes.push(b'\n');
     batch.lines += 1;
 }

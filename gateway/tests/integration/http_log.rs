@@ -176,6 +176,53 @@ async fn each_record_is_posted_in_kongs_shape() {
     .await;
 }
 
+/// file-log runs after http-log (priority 9 against 12): it writes the record http-log already
+/// serialized, not a second rendering of it; alone, it writes the record straight into its
+/// buffer (`file_log::writes_one_kong_shaped_line_per_request`).
+#[tokio::test]
+async fn file_log_on_the_same_route_writes_the_records_http_log_posts() {
+    let c = Collector::start(0);
+    let yaml = format!(
+        r#"_format_version: "3.0"
+services:
+  - name: hl-both-service
+    url: http://{{mock}}
+    routes:
+      - name: hl-both-route
+        paths:
+          - /marketplace
+plugins:
+  - name: http-log
+    config:
+      http_endpoint: http://{}/logs
+  - name: file-log
+    config:
+      path: "{{dir}}/both.log"
+"#,
+        c.addr
+    );
+    let h = Harness::start(Options::default(), &yaml).await;
+    for path in ["/marketplace/users", "/marketplace/users/1/orders?limit=2"] {
+        h.http.get(h.url(path)).send().await.unwrap();
+    }
+    let mut posted: Vec<Value> = c.accepted_n(2).await.into_iter().map(|r| r.3).collect();
+    let log = h.dir_path("both.log");
+    let mut written: Vec<Value> = eventually(Duration::from_secs(5), || async {
+        let text = std::fs::read_to_string(&log).ok()?;
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        (lines.len() == 2).then_some(lines)
+    })
+    .await;
+    let id = |v: &Value| v["request"]["id"].as_str().unwrap().to_string();
+    posted.sort_by_key(id);
+    written.sort_by_key(id);
+    assert_eq!(written, posted);
+    assert_eq!(written[0]["route"]["name"], "hl-both-route");
+}
+
 #[tokio::test]
 async fn records_are_batched_when_full_or_after_the_coalescing_delay() {
     let c = Collector::start(0);

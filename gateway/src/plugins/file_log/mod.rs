@@ -4,7 +4,8 @@
 
 pub mod schema;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +14,7 @@ use super::context::Ctx;
 use super::{Deps, Plugin};
 use crate::config::ConfigError;
 use crate::telemetry::record::Record;
-use crate::telemetry::sink::{LogSender, Target};
+use crate::telemetry::sink::LogSender;
 
 #[derive(Debug, Deserialize)]
 struct Settings {
@@ -21,7 +22,7 @@ struct Settings {
 }
 
 pub struct FileLog {
-    target: Target,
+    path: Arc<Path>,
     logs: LogSender,
 }
 
@@ -29,7 +30,7 @@ impl FileLog {
     pub fn new(config: &Value, deps: &Deps) -> Result<Self, ConfigError> {
         let settings: Settings = super::settings(config)?;
         Ok(FileLog {
-            target: Target::File(settings.path.into()),
+            path: settings.path.into(),
             logs: deps.logs.clone(),
         })
     }
@@ -45,6 +46,9 @@ impl Plugin for FileLog {
     }
 
     fn log(&self, _ctx: &mut Ctx, record: &mut Record) {
-        self.logs.send(&self.target, record.line());
+        // The last plugin to read the record (the lowest priority of the log plugins): it is
+        // written straight into the worker's buffer for the file unless another asked first.
+        self.logs
+            .send_file(&self.path, |out| record.append_line(out));
     }
 }
