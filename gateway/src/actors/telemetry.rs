@@ -25,7 +25,10 @@ use crate::telemetry::names;
 use crate::telemetry::sink::{self, FileBatch, LogLine, LogQueue, Wake};
 
 /// How often an awake actor collects queued lines: the most a line waits before its write.
-const COLLECT_EVERY: Duration = Duration::from_millis(5);
+/// Shorter turns on a CPU shared with the workers make a shorter tail; each turn costs a
+/// wake-up and a write per file (5 ms before the workers' buffers; at 2 ms the throughput is
+/// the same and the p99 under load about 0.1 ms lower, BENCHMARKS.md).
+const COLLECT_EVERY: Duration = Duration::from_millis(2);
 
 pub struct TelemetryActor {
     queue: LogQueue,
