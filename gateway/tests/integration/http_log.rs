@@ -206,16 +206,7 @@ plugins:
         h.http.get(h.url(path)).send().await.unwrap();
     }
     let mut posted: Vec<Value> = c.accepted_n(2).await.into_iter().map(|r| r.3).collect();
-    let log = h.dir_path("both.log");
-    let mut written: Vec<Value> = eventually(Duration::from_secs(5), || async {
-        let text = std::fs::read_to_string(&log).ok()?;
-        let lines: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-            .collect();
-        (lines.len() == 2).then_some(lines)
-    })
-    .await;
+    let mut written = h.log_records("both.log", 2).await;
     let id = |v: &Value| v["request"]["id"].as_str().unwrap().to_string();
     posted.sort_by_key(id);
     written.sort_by_key(id);
