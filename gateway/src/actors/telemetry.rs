@@ -77,8 +77,8 @@ impl TelemetryActor {
         let mut files = collected.files;
         while let Some(first) = files.first() {
             let path = first.path.clone();
-            let same = |b: &FileBatch| Arc::ptr_eq(&b.path, &path) || b.path == path;
-            let (mine, rest): (Vec<FileBatch>, Vec<FileBatch>) = files.into_iter().partition(same);
+            let (mine, rest): (Vec<FileBatch>, Vec<FileBatch>) =
+                files.into_iter().partition(|b| b.is_for(&path));
             files = rest;
             self.write_file(&path, &mine);
         }

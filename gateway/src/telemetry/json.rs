@@ -29,16 +29,9 @@ impl Members {
         }
     }
 
-    /// Members written straight into their object's text, for the outermost object: no copy
-    /// when it is finished ([`Members::into_object`]).
-    pub fn object_with_capacity(bytes: usize) -> Self {
-        let mut buf = Vec::with_capacity(bytes);
-        buf.push(b'{');
-        Members { buf, start: 1 }
-    }
-
-    /// Members of an object written at the end of `buf`, after what it holds:
-    /// [`Members::into_bytes`] answers `buf` with the object appended.
+    /// Members written straight into their object's text, for the outermost object, at the end
+    /// of `buf` after what it holds: no copy when it is finished ([`Members::into_bytes`]
+    /// answers `buf` with the object appended).
     pub fn object_after(mut buf: Vec<u8>) -> Self {
         buf.push(b'{');
         let start = buf.len();
@@ -273,7 +266,7 @@ mod tests {
 
     #[test]
     fn an_object_after_other_text_leaves_that_text_as_it_was() {
-        let mut alone = Members::object_with_capacity(16);
+        let mut alone = Members::object_after(Vec::new());
         let mut after = Members::object_after(b"before\n".to_vec());
         for members in [&mut alone, &mut after] {
             members.str("a", "x\"y");
@@ -368,7 +361,7 @@ mod tests {
         copied.object("o", &copied_inner);
         copied.int("after", 2u8);
 
-        let mut in_place = Members::object_with_capacity(8);
+        let mut in_place = Members::object_after(Vec::new());
         in_place.nested("o", fill);
         in_place.int("after", 2u8);
         assert!(!in_place.is_empty());
@@ -378,9 +371,9 @@ mod tests {
         let expected = r#"{"o":{"k":"v","empty":{},"deep":{"n":1,"deeper":{"r":[]}}},"after":2}"#;
         assert_eq!(copied.into_object().as_str(), expected);
         assert_eq!(in_place.into_object().as_str(), expected);
-        assert!(Members::object_with_capacity(0).is_empty());
+        assert!(Members::object_after(Vec::new()).is_empty());
         assert_eq!(
-            Members::object_with_capacity(0).into_object().as_str(),
+            Members::object_after(Vec::new()).into_object().as_str(),
             "{}"
         );
         let mut put = Members::default();

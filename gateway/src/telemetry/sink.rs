@@ -28,15 +28,6 @@ pub enum Target {
     Http(Arc<HttpLogTarget>),
 }
 
-impl Target {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Target::File(_) => "file-log",
-            Target::Http(_) => "http-log",
-        }
-    }
-}
-
 /// One serialized http-log record, for the endpoint's queue.
 pub struct LogLine {
     pub target: Arc<HttpLogTarget>,
@@ -56,6 +47,13 @@ pub struct FileBatch {
 pub struct Collected {
     pub files: Vec<FileBatch>,
     pub http: Vec<LogLine>,
+}
+
+impl FileBatch {
+    /// Whether these lines go to `path`.
+    pub fn is_for(&self, path: &Arc<Path>) -> bool {
+        Arc::ptr_eq(&self.path, path) || self.path == *path
+    }
 }
 
 impl Collected {
@@ -230,10 +228,7 @@ impl QueueSender {
 /// Appends the line `write` writes, and its newline, to the thread's buffer for `path`.
 fn append(files: &ThreadFiles, path: &Arc<Path>, write: impl FnOnce(&mut Vec<u8>)) {
     let mut batches = lock(&files.batches);
-    let i = match batches
-        .iter()
-        .position(|b| Arc::ptr_eq(&b.path, path) || b.path == *path)
-    {
+    let i = match batches.iter().position(|b| b.is_for(path)) {
         Some(i) => i,
         None => {
             batches.push(FileBatch {
@@ -258,7 +253,8 @@ pub struct LogQueue {
 
 impl LogQueue {
     /// Every line queued so far: each thread's file-log buffers, taken whole (the thread
-    /// starts a new one the size of the last), and the http-log records. They still count
+    /// starts a new one the size of the last, up to [`KEEP_CAPACITY`]), and the http-log
+    /// records. They still count
     /// against the bound until [`LogQueue::done`].
     pub fn take(&self) -> Collected {
         let mut files = Vec::new();
