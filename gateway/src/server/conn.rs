@@ -1,11 +1,17 @@
-//! A proxy connection's socket, wrapped to bound every request head, not only the first.
+//! A proxy connection's socket, wrapped to bound every request head, not only the first, and
+//! to end idle keep-alive connections.
 //!
 //! actix's `client_request_timeout` times the head of a connection's first request only: on a
 //! kept-alive connection, a client that sends the next head one byte at a time would hold it
 //! forever. Here the connection knows whether a request is being served (`ConnState`, kept by
-//! the `in_flight` middleware); while none is, the first byte that arrives starts the header
-//! timeout, and an idle connection whose next head has not completed within keep-alive plus
-//! the header timeout is ended too. Ending it is a read error: actix drops the connection.
+//! the `in_flight` middleware). Once none is, the connection has `keepalive_timeout` to start
+//! its next head, and from its first byte the header timeout to complete it. Ending the
+//! connection is a read error: actix drops it.
+//!
+//! One timer serves a connection for its whole life. It is never set later than any deadline
+//! still to come and moves on when it fires early, so a request costs a clock read, not a
+//! timer registration (actix's own keep-alive timer is off on the proxy listener for that
+//! reason: it registers and cancels one per request).
 
 use std::cell::Cell;
 use std::future::Future as _;
@@ -17,7 +23,7 @@ use std::time::Duration;
 
 use actix_rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 /// What the middleware tells the socket: how many requests are being served on it.
 #[derive(Debug, Default)]
@@ -39,11 +45,30 @@ impl ConnState {
     }
 }
 
-/// The timeouts a connection applies between requests.
+/// The timeouts a connection applies between requests; zero is no limit.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadTimeouts {
     pub header: Duration,
     pub keep_alive: Duration,
+}
+
+impl HeadTimeouts {
+    /// The shorter of the two limits that are set: no deadline is ever nearer than this.
+    fn shortest(self) -> Option<Duration> {
+        [self.header, self.keep_alive]
+            .into_iter()
+            .filter(|d| !d.is_zero())
+            .min()
+    }
+}
+
+/// Why an idle connection is ended, named in the read error actix logs.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// No byte of a next head within `keepalive_timeout`.
+    KeepAlive,
+    /// A head started but not complete within the header timeout.
+    Head,
 }
 
 pub struct Conn {
@@ -51,9 +76,10 @@ pub struct Conn {
     state: Rc<ConnState>,
     timeouts: HeadTimeouts,
     seen: u64,
-    /// Bytes of a head arrived since the connection went idle.
-    head_started: bool,
-    deadline: Option<Pin<Box<Sleep>>>,
+    /// When the connection ends unless a head arrives; none while a request is served.
+    deadline: Option<(Instant, Wait)>,
+    /// Created at the first wait, never later than any deadline still to come.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Conn {
@@ -63,8 +89,8 @@ impl Conn {
             state: Rc::default(),
             timeouts,
             seen: 0,
-            head_started: false,
             deadline: None,
+            timer: None,
         }
     }
 
@@ -78,18 +104,52 @@ impl Conn {
     }
 
     /// Follows the middleware: a request started (no deadline while it is served) or the last
-    /// one ended (the next head must arrive and complete in time).
+    /// one ended (the next head must start within the keep-alive timeout). The first head of a
+    /// connection is actix's (its 408).
     fn follow(&mut self) {
         let generation = self.state.generation.get();
         if generation == self.seen {
             return;
         }
         self.seen = generation;
-        self.head_started = false;
-        self.deadline = self.idle().then(|| {
-            let limit = self.timeouts.keep_alive + self.timeouts.header;
-            Box::pin(tokio::time::sleep(limit))
+        self.deadline = None;
+        if self.idle() {
+            self.set_deadline(self.timeouts.keep_alive, Wait::KeepAlive);
+        }
+    }
+
+    fn set_deadline(&mut self, limit: Duration, wait: Wait) {
+        self.deadline = (!limit.is_zero()).then(|| (Instant::now() + limit, wait));
+    }
+
+    /// Bytes arrived while idle: the first ones start the head's own limit.
+    fn head_arrived(&mut self) {
+        if !matches!(self.deadline, Some((_, Wait::Head))) {
+            self.set_deadline(self.timeouts.header, Wait::Head);
+        }
+    }
+
+    /// Ready once the deadline has passed. The timer may fire before it (it was set for an
+    /// earlier one, or `shortest` ahead): it is then moved on, never past the deadline.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Wait> {
+        let Some((deadline, wait)) = self.deadline else {
+            return Poll::Pending;
+        };
+        let step = self.timeouts.shortest().unwrap_or_default();
+        let timer = self.timer.get_or_insert_with(|| {
+            Box::pin(tokio::time::sleep_until(
+                deadline.min(Instant::now() + step),
+            ))
         });
+        while timer.as_mut().poll(cx).is_ready() {
+            let now = Instant::now();
+            if now >= deadline {
+                return Poll::Ready(wait);
+            }
+            // Any later deadline is at least `shortest` from now: this one stays the nearest.
+            timer.as_mut().reset(deadline.min(now + step));
+        }
+        Poll::Pending
     }
 }
 
@@ -101,31 +161,37 @@ impl AsyncRead for Conn {
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         this.follow();
-        if this.idle() {
-            if let Some(deadline) = this.deadline.as_mut() {
-                if deadline.as_mut().poll(cx).is_ready() {
-                    tracing::debug!("request head not complete in time; connection closed");
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "request head not complete within nginx_http_client_header_timeout",
-                    )));
-                }
-            }
-        }
         let before = buf.filled().len();
         let read = Pin::new(&mut this.io).poll_read(cx, buf);
-        let got_bytes = matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before;
-        if got_bytes && this.idle() && !this.head_started {
-            this.head_started = true;
-            let mut deadline = Box::pin(tokio::time::sleep(this.timeouts.header));
-            // Registers this task's waker, so the deadline wakes the connection.
-            let _ = deadline.as_mut().poll(cx);
-            this.deadline = Some(deadline);
+        if !this.idle() {
+            return read;
         }
-        read
+        match read {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => {
+                this.head_arrived();
+                read
+            }
+            Poll::Pending => match this.poll_deadline(cx) {
+                Poll::Ready(wait) => {
+                    let (what, setting) = match wait {
+                        Wait::KeepAlive => ("idle", "nginx_http_keepalive_timeout"),
+                        Wait::Head => (
+                            "request head not complete",
+                            "nginx_http_client_header_timeout",
+                        ),
+                    };
+                    tracing::debug!("{what} in time; connection closed");
+                    Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("connection {what} within {setting}"),
+                    )))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            read => read,
+        }
     }
 }
-
 impl AsyncWrite for Conn {
     fn poll_write(
         mut self: Pin<&mut Self>,

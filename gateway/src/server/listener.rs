@@ -1,14 +1,15 @@
 //! The proxy listener, assembled from actix's parts the way `HttpServer` assembles them, with
 //! one difference: each accepted socket is wrapped in `conn::Conn`, which bounds the head of
-//! every request on a kept-alive connection (actix bounds only the first). Everything else is
-//! actix's: workers, HTTP/1.1 parsing and its limits, keep-alive, graceful shutdown.
+//! every request on a kept-alive connection (actix bounds only the first) and ends idle
+//! keep-alive connections. Everything else is actix's: workers, HTTP/1.1 parsing and its
+//! limits, graceful shutdown.
 
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_http::h1::RefusalResponses;
-use actix_http::HttpService;
+use actix_http::{HttpService, KeepAlive};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt as _};
 use actix_web::dev::{AppConfig, Server};
 use actix_web::middleware::from_fn;
@@ -77,7 +78,12 @@ pub fn proxy(
                 .into_factory()
                 .map_err(|e: actix_web::Error| e.error_response());
             let h1 = HttpService::build()
-                .keep_alive(http.keep_alive())
+                // Idle keep-alive connections are ended by `Conn`, on the one timer it keeps
+                // anyway: actix's keep-alive timer would register and cancel one per request.
+                .keep_alive(match http.keep_alive() {
+                    KeepAlive::Timeout(_) => KeepAlive::Os,
+                    off => off,
+                })
                 .client_request_timeout(http.header)
                 // A request refused while its body still arrives (413, 408, a plugin's answer):
                 // the rest is read and discarded for this long, so the client reads the refusal

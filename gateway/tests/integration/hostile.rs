@@ -191,6 +191,40 @@ async fn a_slowloris_head_on_a_kept_alive_connection_is_cut_too() {
 }
 
 #[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_keepalive_timeout() {
+    let h = start("hostile-idle", |s| {
+        s.nginx_http_keepalive_timeout = "1s".into();
+        s.nginx_http_client_header_timeout = "30s".into();
+    })
+    .await;
+    let mut stream = TcpStream::connect(h.gateway.proxy).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    // Three requests 600 ms apart, 1.2 s in all: each response starts the idle time again.
+    for i in 0..3 {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+        }
+        stream
+            .write_all(b"GET /marketplace/users HTTP/1.1\r\nHost: gw\r\n\r\n")
+            .await
+            .unwrap();
+        let n = stream.read(&mut buf).await.unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "request {i}: {text:?}");
+    }
+    let idle = Instant::now();
+    let (text, closed) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
+    assert!(closed, "an idle connection stayed open for 10 s");
+    assert_eq!(text, "", "nothing is sent on an idle connection");
+    assert!(
+        idle.elapsed() >= Duration::from_millis(900),
+        "closed after {:?}, before the keep-alive timeout",
+        idle.elapsed()
+    );
+    assert_eq!(status_of(&h, "/marketplace/users").await, 200);
+}
+
+#[tokio::test]
 async fn a_stalled_body_is_cut_by_the_body_timeout() {
     let h = start("hostile-slowbody", |s| {
         s.nginx_http_client_body_timeout = "1s".into()
