@@ -2,6 +2,7 @@
 //! upstream, relay the response. Gateway-originated answers (404, 5xx, plugin exits) still go
 //! through the log phase, as in Kong.
 
+use std::rc::Rc;
 use std::time::Instant;
 
 use actix_web::dev::Extensions;
@@ -9,6 +10,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::headers::{self, Forwarded};
+use super::idle::Clock;
 use super::normalize::normalize;
 use super::relay::{self, exit, Finish};
 use super::upstream::Upstreams;
@@ -124,6 +126,7 @@ pub async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     });
+    let clock = preq.http.conn_data::<Rc<Clock>>().cloned();
     ctx.upstream_sent = Some(Instant::now());
     match upstreams
         .send(
@@ -131,10 +134,11 @@ pub async fn handle(
             &upstream_path,
             preserved_host.flatten().as_deref(),
             preq,
+            clock.clone(),
         )
         .await
     {
-        Ok(response) => relay::respond(Finish { ctx, chain, facts }, response).await,
+        Ok(response) => relay::respond(Finish { ctx, chain, facts }, response, clock).await,
         Err(e) => {
             tracing::warn!(
                 request_id = %ctx.request_id,

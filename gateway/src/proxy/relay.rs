@@ -5,6 +5,7 @@
 //! goes away (dropping the stream drops the upstream connection too).
 
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use super::headers;
-use super::idle::IdleTimer;
+use super::idle::{Clock, IdleTimer};
 use crate::error::ProxyError;
 use crate::plugins::chain::{BodyRewrite, Chain, Rewrite};
 use crate::plugins::context::Ctx;
@@ -48,7 +49,11 @@ impl Finish {
 
 /// Turns the upstream response into the client's, streaming its body. When a plugin holds
 /// the body (`ctx.rewrite`), the head waits until the rewrite has what it needs.
-pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> HttpResponse {
+pub async fn respond(
+    mut finish: Finish,
+    mut upstream: awc::ClientResponse,
+    clock: Option<Rc<Clock>>,
+) -> HttpResponse {
     let ctx = &mut finish.ctx;
     ctx.upstream_head = Some(Instant::now());
     ctx.status = upstream.status().as_u16();
@@ -109,7 +114,7 @@ pub async fn respond(mut finish: Finish, mut upstream: awc::ClientResponse) -> H
         inner: payload,
         first,
         rewrite,
-        idle: IdleTimer::new(idle),
+        idle: IdleTimer::new(idle, clock),
         finish: Some(finish),
     };
     // Not `streaming()`: it would invent `Content-Type: application/octet-stream` for an

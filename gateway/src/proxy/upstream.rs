@@ -2,6 +2,9 @@
 //! mapping of transport failures to Kong's 502/503/504.
 
 use std::cell::RefCell;
+use std::future::Future as _;
+use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use actix_web::body::{self, SizedStream};
@@ -9,6 +12,7 @@ use actix_web::http::header::CONTENT_LENGTH;
 use awc::error::{ConnectError, SendRequestError};
 use awc::ClientResponse;
 
+use super::idle::{Clock, IdleTimer};
 use crate::config::model::{Protocol, Service};
 use crate::error::{BodyFault, ProxyError};
 use crate::plugins::context::{ProxyRequest, RequestBody};
@@ -34,20 +38,23 @@ impl Upstreams {
                     .connector(connector)
                     .no_default_headers()
                     .disable_redirects()
-                    // Per-request timeouts are set from the service; this one would cap streams.
-                    .timeout(Duration::from_secs(24 * 3600))
+                    // The response head's timeout is the request's own (`send`); awc's would
+                    // also cap the body.
+                    .disable_timeout()
                     .finish()
             })
             .clone()
     }
 
-    /// Sends the request upstream; resolves when the response head arrives.
+    /// Sends the request upstream; resolves when the response head arrives, or fails when it
+    /// has not within the service's timeout (timed on the connection's `clock` when it has one).
     pub async fn send(
         &self,
         service: &Service,
         path: &str,
         host_header: Option<&str>,
         req: ProxyRequest,
+        clock: Option<Rc<Clock>>,
     ) -> Result<ClientResponse, ProxyError> {
         if service.protocol != Protocol::Http {
             return Err(ProxyError::UpstreamConnect(format!(
@@ -73,26 +80,33 @@ impl Upstreams {
         } else {
             service.read_timeout
         };
+        let mut timer = IdleTimer::new(Duration::from_millis(head_timeout.max(1)), clock);
         // The client's own `Accept-Encoding` (or none) goes upstream: nothing is decoded here.
-        let upstream = upstream
-            .no_decompress()
-            .timeout(Duration::from_millis(head_timeout.max(1)));
-        let sent = match req.body {
+        let upstream = upstream.no_decompress();
+        let sending = match req.body {
             // `Content-Length: 0` only when the client sent it: a GET goes up as it came.
             RequestBody::Empty if !req.http.headers().contains_key(CONTENT_LENGTH) => {
-                upstream.send_body(body::None::new()).await
+                upstream.send_body(body::None::new())
             }
-            RequestBody::Empty => upstream.send().await,
-            RequestBody::Buffered(bytes) => upstream.send_body(bytes).await,
+            RequestBody::Empty => upstream.send(),
+            RequestBody::Buffered(bytes) => upstream.send_body(bytes),
             RequestBody::Stream {
                 payload,
                 length: Some(n),
-            } => upstream.send_body(SizedStream::new(n, payload)).await,
+            } => upstream.send_body(SizedStream::new(n, payload)),
             RequestBody::Stream {
                 payload,
                 length: None,
-            } => upstream.send_stream(payload).await,
+            } => upstream.send_stream(payload),
         };
+        let mut sending = std::pin::pin!(sending);
+        let sent = std::future::poll_fn(|cx| match sending.as_mut().poll(cx) {
+            Poll::Ready(sent) => Poll::Ready(sent),
+            Poll::Pending => timer
+                .poll_expired(cx)
+                .map(|()| Err(SendRequestError::Timeout)),
+        })
+        .await;
         sent.map_err(classify)
     }
 }

@@ -8,58 +8,28 @@
 //! its next head, and from its first byte the header timeout to complete it. Ending the
 //! connection is a read error: actix drops it.
 //!
-//! One timer serves a connection for its whole life. It is never set later than any deadline
-//! still to come and moves on when it fires early, so a request costs a clock read, not a
-//! timer registration (actix's own keep-alive timer is off on the proxy listener for that
-//! reason: it registers and cancels one per request).
+//! The connection's [`Clock`] times these waits, and the request's own (body, upstream head):
+//! a request costs a clock read, not a timer registration (actix's own keep-alive timer is off
+//! on the proxy listener for that reason: it registers and cancels one per request).
 
-use std::cell::Cell;
-use std::future::Future as _;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use actix_rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
-/// What the middleware tells the socket: how many requests are being served on it.
-#[derive(Debug, Default)]
-pub struct ConnState {
-    active: Cell<usize>,
-    /// Bumped on every change, so the socket notices one between two reads.
-    generation: Cell<u64>,
-}
-
-impl ConnState {
-    pub fn enter(&self) {
-        self.active.set(self.active.get() + 1);
-        self.generation.set(self.generation.get().wrapping_add(1));
-    }
-
-    pub fn leave(&self) {
-        self.active.set(self.active.get().saturating_sub(1));
-        self.generation.set(self.generation.get().wrapping_add(1));
-    }
-}
+use crate::proxy::idle::Clock;
 
 /// The timeouts a connection applies between requests; zero is no limit.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadTimeouts {
     pub header: Duration,
     pub keep_alive: Duration,
-}
-
-impl HeadTimeouts {
-    /// The shorter of the two limits that are set: no deadline is ever nearer than this.
-    fn shortest(self) -> Option<Duration> {
-        [self.header, self.keep_alive]
-            .into_iter()
-            .filter(|d| !d.is_zero())
-            .min()
-    }
 }
 
 /// Why an idle connection is ended, named in the read error actix logs.
@@ -71,26 +41,100 @@ enum Wait {
     Head,
 }
 
+/// A deadline of an idle connection and the wait it ends.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+    wait: Wait,
+}
+
+/// What the socket and the request middleware share: whether a request is being served, and
+/// when an idle connection ends.
+pub struct ConnState {
+    active: Cell<usize>,
+    timeouts: HeadTimeouts,
+    /// None while a request is served.
+    deadline: Cell<Option<Deadline>>,
+    clock: Rc<Clock>,
+    /// The connection task's, from its last read: the keep-alive wait starts when a response
+    /// ends, which is not always followed by a read that would register it.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl ConnState {
+    fn new(timeouts: HeadTimeouts) -> Self {
+        ConnState {
+            active: Cell::new(0),
+            timeouts,
+            deadline: Cell::new(None),
+            clock: Rc::default(),
+            waker: RefCell::new(None),
+        }
+    }
+
+    pub fn enter(&self) {
+        self.active.set(self.active.get() + 1);
+        self.deadline.set(None);
+    }
+
+    /// The last request ended: the next head must start within the keep-alive timeout.
+    pub fn leave(&self) {
+        self.active.set(self.active.get().saturating_sub(1));
+        if !self.idle() {
+            return;
+        }
+        self.set_deadline(self.timeouts.keep_alive, Wait::KeepAlive);
+        if let (Some(deadline), Some(waker)) = (self.deadline.get(), &*self.waker.borrow()) {
+            // Registers the wake-up now; if already due, the next read ends the connection.
+            let _ = self.poll_deadline(&mut Context::from_waker(waker), deadline);
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.active.get() == 0
+    }
+
+    fn set_deadline(&self, limit: Duration, wait: Wait) {
+        self.deadline.set((!limit.is_zero()).then(|| Deadline {
+            at: Instant::now() + limit,
+            limit,
+            wait,
+        }));
+    }
+
+    /// Bytes arrived while idle: the first ones start the head's own limit. The first head of
+    /// a connection is also actix's (its 408 comes first).
+    fn head_arrived(&self) {
+        if !matches!(self.deadline.get(), Some(d) if matches!(d.wait, Wait::Head)) {
+            self.set_deadline(self.timeouts.header, Wait::Head);
+        }
+    }
+
+    fn poll_deadline(&self, cx: &mut Context<'_>, deadline: Deadline) -> Poll<Wait> {
+        self.clock
+            .poll_until(cx, deadline.at, deadline.limit)
+            .map(|()| deadline.wait)
+    }
+
+    fn remember(&self, waker: &Waker) {
+        let mut slot = self.waker.borrow_mut();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+}
+
 pub struct Conn {
     io: TcpStream,
     state: Rc<ConnState>,
-    timeouts: HeadTimeouts,
-    seen: u64,
-    /// When the connection ends unless a head arrives; none while a request is served.
-    deadline: Option<(Instant, Wait)>,
-    /// Created at the first wait, never later than any deadline still to come.
-    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Conn {
     pub fn new(io: TcpStream, timeouts: HeadTimeouts) -> Self {
         Conn {
             io,
-            state: Rc::default(),
-            timeouts,
-            seen: 0,
-            deadline: None,
-            timer: None,
+            state: Rc::new(ConnState::new(timeouts)),
         }
     }
 
@@ -99,57 +143,9 @@ impl Conn {
         self.state.clone()
     }
 
-    fn idle(&self) -> bool {
-        self.state.active.get() == 0
-    }
-
-    /// Follows the middleware: a request started (no deadline while it is served) or the last
-    /// one ended (the next head must start within the keep-alive timeout). The first head of a
-    /// connection is actix's (its 408).
-    fn follow(&mut self) {
-        let generation = self.state.generation.get();
-        if generation == self.seen {
-            return;
-        }
-        self.seen = generation;
-        self.deadline = None;
-        if self.idle() {
-            self.set_deadline(self.timeouts.keep_alive, Wait::KeepAlive);
-        }
-    }
-
-    fn set_deadline(&mut self, limit: Duration, wait: Wait) {
-        self.deadline = (!limit.is_zero()).then(|| (Instant::now() + limit, wait));
-    }
-
-    /// Bytes arrived while idle: the first ones start the head's own limit.
-    fn head_arrived(&mut self) {
-        if !matches!(self.deadline, Some((_, Wait::Head))) {
-            self.set_deadline(self.timeouts.header, Wait::Head);
-        }
-    }
-
-    /// Ready once the deadline has passed. The timer may fire before it (it was set for an
-    /// earlier one, or `shortest` ahead): it is then moved on, never past the deadline.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Wait> {
-        let Some((deadline, wait)) = self.deadline else {
-            return Poll::Pending;
-        };
-        let step = self.timeouts.shortest().unwrap_or_default();
-        let timer = self.timer.get_or_insert_with(|| {
-            Box::pin(tokio::time::sleep_until(
-                deadline.min(Instant::now() + step),
-            ))
-        });
-        while timer.as_mut().poll(cx).is_ready() {
-            let now = Instant::now();
-            if now >= deadline {
-                return Poll::Ready(wait);
-            }
-            // Any later deadline is at least `shortest` from now: this one stays the nearest.
-            timer.as_mut().reset(deadline.min(now + step));
-        }
-        Poll::Pending
+    /// The timer the connection's requests share, through the connection's extensions.
+    pub fn clock(&self) -> Rc<Clock> {
+        self.state.clock.clone()
     }
 }
 
@@ -160,38 +156,45 @@ impl AsyncRead for Conn {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        this.follow();
+        let state = &*this.state;
+        state.remember(cx.waker());
         let before = buf.filled().len();
         let read = Pin::new(&mut this.io).poll_read(cx, buf);
-        if !this.idle() {
+        if !state.idle() {
             return read;
         }
         match read {
             Poll::Ready(Ok(())) if buf.filled().len() > before => {
-                this.head_arrived();
+                state.head_arrived();
                 read
             }
-            Poll::Pending => match this.poll_deadline(cx) {
-                Poll::Ready(wait) => {
-                    let (what, setting) = match wait {
-                        Wait::KeepAlive => ("idle", "nginx_http_keepalive_timeout"),
-                        Wait::Head => (
-                            "request head not complete",
-                            "nginx_http_client_header_timeout",
-                        ),
-                    };
-                    tracing::debug!("{what} in time; connection closed");
-                    Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("connection {what} within {setting}"),
-                    )))
-                }
-                Poll::Pending => Poll::Pending,
+            Poll::Pending => match state.deadline.get() {
+                Some(deadline) => match state.poll_deadline(cx, deadline) {
+                    Poll::Ready(wait) => Poll::Ready(Err(timed_out(wait))),
+                    Poll::Pending => Poll::Pending,
+                },
+                None => Poll::Pending,
             },
             read => read,
         }
     }
 }
+
+fn timed_out(wait: Wait) -> io::Error {
+    let (what, setting) = match wait {
+        Wait::KeepAlive => ("idle", "nginx_http_keepalive_timeout"),
+        Wait::Head => (
+            "request head not complete",
+            "nginx_http_client_header_timeout",
+        ),
+    };
+    tracing::debug!("{what} in time; connection closed");
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("connection {what} within {setting}"),
+    )
+}
+
 impl AsyncWrite for Conn {
     fn poll_write(
         mut self: Pin<&mut Self>,

@@ -5,6 +5,7 @@
 //! (configured in `server`).
 
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -20,7 +21,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 
 use crate::error::{BodyFault, ProxyError};
-use crate::proxy::idle::IdleTimer;
+use crate::proxy::idle::{Clock, IdleTimer};
 
 /// What the proxy listener enforces on clients; shared by its workers.
 #[derive(Debug, Clone)]
@@ -60,7 +61,9 @@ pub async fn enforce(
         let inner = req.take_payload();
         let guarded = GuardedBody {
             inner,
-            idle: limits.body_timeout.map(IdleTimer::new),
+            idle: limits
+                .body_timeout
+                .map(|timeout| IdleTimer::new(timeout, req.conn_data::<Rc<Clock>>().cloned())),
             max: limits.max_body,
             seen: 0,
             failed: false,

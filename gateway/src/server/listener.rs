@@ -24,6 +24,7 @@ use super::limits::{self, ClientLimits};
 use super::HttpTimeouts;
 use crate::error;
 use crate::proxy::handler::{self, ProxyState};
+use crate::proxy::idle::Clock;
 use crate::proxy::upstream::Upstreams;
 
 /// What every proxy worker shares.
@@ -96,6 +97,7 @@ pub fn proxy(
                 })
                 .on_connect_ext(move |conn: &Conn, ext| {
                     ext.insert::<Rc<ConnState>>(conn.state());
+                    ext.insert::<Rc<Clock>>(conn.clock());
                     ext.insert(refusals.clone());
                 })
                 .h1(map_config(app, move |_| app_config(local)));
