@@ -8,11 +8,15 @@ use std::task::Poll;
 use std::time::Duration;
 
 use actix_web::body::{self, SizedStream};
-use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::header::{HeaderValue, CONTENT_LENGTH, HOST};
+use actix_web::http::uri::{self, Authority, PathAndQuery, Scheme};
+use actix_web::http::Uri;
 use awc::error::{ConnectError, SendRequestError};
 use awc::ClientResponse;
 
 use super::idle::{Clock, IdleTimer};
+use uuid::Uuid;
+
 use crate::config::model::{Protocol, Service};
 use crate::error::{BodyFault, ProxyError};
 use crate::plugins::context::{ProxyRequest, RequestBody};
@@ -22,7 +26,22 @@ use crate::plugins::context::{ProxyRequest, RequestBody};
 #[derive(Default)]
 pub struct Upstreams {
     clients: RefCell<foldhash::HashMap<u64, awc::Client>>,
+    targets: RefCell<foldhash::HashMap<Uuid, Target>>,
 }
+
+/// Where a service's requests go, parsed once per worker: its authority for the request URI
+/// and the `Host` it gets when the route does not preserve the client's (the host, with the
+/// port unless it is 80 or 443).
+struct Target {
+    host: String,
+    port: u16,
+    authority: Authority,
+    host_header: HeaderValue,
+}
+
+/// Services whose targets a worker keeps; past it the cache starts again (services removed
+/// from the configuration leave theirs behind).
+const MAX_TARGETS: usize = 1024;
 
 impl Upstreams {
     fn client(&self, connect_timeout_ms: u64) -> awc::Client {
@@ -46,6 +65,52 @@ impl Upstreams {
             .clone()
     }
 
+    /// The service's authority and default `Host`, or none when its host cannot be either (the
+    /// request then fails as its URL does).
+    fn target(&self, service: &Service) -> Option<(Authority, HeaderValue)> {
+        let mut targets = self.targets.borrow_mut();
+        if let Some(t) = targets.get(&service.id) {
+            if t.host == service.host && t.port == service.port {
+                return Some((t.authority.clone(), t.host_header.clone()));
+            }
+        }
+        let authority = Authority::try_from(format!("{}:{}", service.host, service.port)).ok()?;
+        let host_header = match service.port {
+            80 | 443 => HeaderValue::from_str(&service.host),
+            port => HeaderValue::from_str(&format!("{}:{port}", service.host)),
+        }
+        .ok()?;
+        if targets.len() >= MAX_TARGETS {
+            targets.clear();
+        }
+        targets.insert(
+            service.id,
+            Target {
+                host: service.host.clone(),
+                port: service.port,
+                authority: authority.clone(),
+                host_header: host_header.clone(),
+            },
+        );
+        Some((authority, host_header))
+    }
+
+    /// The request URI: the target's authority, `path` and the query.
+    fn uri(&self, service: &Service, path: &str, query: &str) -> Option<(Uri, HeaderValue)> {
+        let (authority, host_header) = self.target(service)?;
+        let mut path_and_query = String::with_capacity(path.len() + 1 + query.len());
+        path_and_query.push_str(path);
+        if !query.is_empty() {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
+        }
+        let mut parts = uri::Parts::default();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(authority);
+        parts.path_and_query = Some(PathAndQuery::try_from(path_and_query).ok()?);
+        Some((Uri::from_parts(parts).ok()?, host_header))
+    }
+
     /// Sends the request upstream; resolves when the response head arrives, or fails when it
     /// has not within the service's timeout (timed on the connection's `clock` when it has one).
     pub async fn send(
@@ -62,17 +127,31 @@ impl Upstreams {
                 service.protocol.as_str()
             )));
         }
-        let mut url = format!("http://{}:{}{}", service.host, service.port, path);
-        if !req.query.is_empty() {
-            url.push('?');
-            url.push_str(&req.query);
-        }
-        let mut upstream = self
-            .client(service.connect_timeout)
-            .request(req.http.method().clone(), url.as_str());
-        *upstream.headers_mut() = req.headers;
+        let client = self.client(service.connect_timeout);
+        let method = req.http.method().clone();
+        let mut upstream = match self.uri(service, path, &req.query) {
+            Some((uri, default_host)) => {
+                let mut upstream = client.request(method, uri);
+                *upstream.headers_mut() = req.headers;
+                if host_header.is_none() {
+                    upstream.headers_mut().insert(HOST, default_host);
+                }
+                upstream
+            }
+            None => {
+                // Not a valid URI: awc reports it (as it would for any malformed URL).
+                let mut url = format!("http://{}:{}{}", service.host, service.port, path);
+                if !req.query.is_empty() {
+                    url.push('?');
+                    url.push_str(&req.query);
+                }
+                let mut upstream = client.request(method, url.as_str());
+                *upstream.headers_mut() = req.headers;
+                upstream
+            }
+        };
         if let Some(host) = host_header {
-            upstream = upstream.insert_header((actix_web::http::header::HOST, host));
+            upstream = upstream.insert_header((HOST, host));
         }
         let streaming = matches!(req.body, RequestBody::Stream { .. });
         let head_timeout = if streaming {
@@ -125,5 +204,76 @@ fn classify(e: SendRequestError) -> ProxyError {
             None => ProxyError::ClientBody(b.to_string()),
         },
         other => ProxyError::UpstreamInvalid(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::derived_id;
+
+    fn service(host: &str, port: u16) -> Service {
+        Service {
+            id: derived_id("service", "upstream-test"),
+            name: Some("upstream-test".to_owned()),
+            protocol: Protocol::Http,
+            host: host.to_owned(),
+            port,
+            path: None,
+            retries: 5,
+            connect_timeout: 60_000,
+            read_timeout: 60_000,
+            write_timeout: 60_000,
+            enabled: true,
+            tags: vec![],
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn uri_and_host(
+        upstreams: &Upstreams,
+        s: &Service,
+        path: &str,
+        query: &str,
+    ) -> (String, String) {
+        let (uri, host) = upstreams.uri(s, path, query).expect("a valid URI");
+        (uri.to_string(), host.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn the_uri_and_host_follow_the_service_and_the_port_rule() {
+        let upstreams = Upstreams::default();
+        assert_eq!(
+            uri_and_host(&upstreams, &service("127.0.0.1", 18081), "/users", "a=1&b"),
+            (
+                "http://127.0.0.1:18081/users?a=1&b".to_owned(),
+                "127.0.0.1:18081".to_owned()
+            )
+        );
+        assert_eq!(
+            uri_and_host(&upstreams, &service("api.test", 18081), "/mcp", ""),
+            (
+                "http://api.test:18081/mcp".to_owned(),
+                "api.test:18081".to_owned()
+            ),
+            "the same service moved to another host is sent there"
+        );
+        assert_eq!(
+            uri_and_host(&upstreams, &service("api.test", 80), "/", ""),
+            ("http://api.test:80/".to_owned(), "api.test".to_owned()),
+            "the default ports are left out of Host"
+        );
+        assert_eq!(
+            uri_and_host(&upstreams, &service("api.test", 443), "/", "").1,
+            "api.test"
+        );
+    }
+
+    #[test]
+    fn a_host_that_is_no_authority_gives_no_uri() {
+        let upstreams = Upstreams::default();
+        assert!(upstreams.uri(&service("bad host", 80), "/", "").is_none());
+        assert!(upstreams.uri(&service("h", 80), "/a b", "").is_none());
     }
 }
