@@ -83,6 +83,27 @@ impl Service {
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.host)
     }
+
+    /// A service named `name` with Kong's defaults, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(name: &str, host: &str, port: u16, path: Option<&str>) -> Service {
+        Service {
+            id: derived_id("service", name),
+            name: Some(name.to_owned()),
+            protocol: Protocol::Http,
+            host: host.to_owned(),
+            port,
+            path: path.map(str::to_owned),
+            retries: 5,
+            connect_timeout: 60_000,
+            read_timeout: 60_000,
+            write_timeout: 60_000,
+            enabled: true,
+            tags: vec![],
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]

@@ -460,22 +460,7 @@ mod tests {
     use crate::config::model::{derived_id, PathHandling, Protocol};
 
     fn service(name: &str, path: Option<&str>) -> Service {
-        Service {
-            id: derived_id("service", name),
-            name: Some(name.to_owned()),
-            protocol: Protocol::Http,
-            host: "h".to_owned(),
-            port: 3000,
-            path: path.map(str::to_owned),
-            retries: 5,
-            connect_timeout: 60_000,
-            read_timeout: 60_000,
-            write_timeout: 60_000,
-            enabled: true,
-            tags: vec![],
-            created_at: 0,
-            updated_at: 0,
-        }
+        Service::for_tests(name, "h", 3000, path)
     }
 
     /// A route with Kong's defaults, sending to the service called `service`.

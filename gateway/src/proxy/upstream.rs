@@ -210,25 +210,9 @@ fn classify(e: SendRequestError) -> ProxyError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::derived_id;
 
     fn service(host: &str, port: u16) -> Service {
-        Service {
-            id: derived_id("service", "upstream-test"),
-            name: Some("upstream-test".to_owned()),
-            protocol: Protocol::Http,
-            host: host.to_owned(),
-            port,
-            path: None,
-            retries: 5,
-            connect_timeout: 60_000,
-            read_timeout: 60_000,
-            write_timeout: 60_000,
-            enabled: true,
-            tags: vec![],
-            created_at: 0,
-            updated_at: 0,
-        }
+        Service::for_tests("upstream-test", host, port, None)
     }
 
     fn uri_and_host(
