@@ -5,7 +5,7 @@
 //! A proxy connection keeps one [`Clock`] for all of them. Its timer is never set later than
 //! the nearest deadline still to come and is moved on when it fires early, so in the steady
 //! state a request registers no timer at all: it reads the clock where a deadline starts. A
-//! wait with no connection clock (none is offered) uses a timer of its own.
+//! wait with no connection clock (none is offered) uses a clock of its own.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -70,10 +70,8 @@ pub struct IdleTimer {
     timeout: Duration,
     /// `timeout` after the wait began; none until a wait is pending (again).
     deadline: Option<Instant>,
-    clock: Option<Rc<Clock>>,
-    /// Without a connection clock: armed at the first wait, moved to `deadline` when data came
-    /// since.
-    own: Option<Pin<Box<Sleep>>>,
+    /// The connection's, or one of its own when none is offered.
+    clock: Rc<Clock>,
 }
 
 impl IdleTimer {
@@ -81,8 +79,7 @@ impl IdleTimer {
         IdleTimer {
             timeout,
             deadline: None,
-            clock,
-            own: None,
+            clock: clock.unwrap_or_default(),
         }
     }
 
@@ -101,16 +98,7 @@ impl IdleTimer {
         let deadline = *self
             .deadline
             .get_or_insert_with(|| Instant::now() + timeout);
-        if let Some(clock) = &self.clock {
-            return clock.poll_until(cx, deadline, timeout);
-        }
-        let timer = self
-            .own
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        timer.as_mut().poll(cx)
+        self.clock.poll_until(cx, deadline, timeout)
     }
 }
 
@@ -141,7 +129,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_timer_of_its_own_expires_after_the_silence() {
+    async fn a_clock_of_its_own_expires_after_the_silence() {
         expires_after_the_silence_and_data_restarts_it(None).await;
     }
 

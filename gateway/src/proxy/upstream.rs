@@ -95,15 +95,9 @@ impl Upstreams {
         Some((authority, host_header))
     }
 
-    /// The request URI: the target's authority, `path` and the query.
-    fn uri(&self, service: &Service, path: &str, query: &str) -> Option<(Uri, HeaderValue)> {
+    /// The request URI: the target's authority and `path_and_query`.
+    fn uri(&self, service: &Service, path_and_query: &str) -> Option<(Uri, HeaderValue)> {
         let (authority, host_header) = self.target(service)?;
-        let mut path_and_query = String::with_capacity(path.len() + 1 + query.len());
-        path_and_query.push_str(path);
-        if !query.is_empty() {
-            path_and_query.push('?');
-            path_and_query.push_str(query);
-        }
         let mut parts = uri::Parts::default();
         parts.scheme = Some(Scheme::HTTP);
         parts.authority = Some(authority);
@@ -127,31 +121,30 @@ impl Upstreams {
                 service.protocol.as_str()
             )));
         }
+        let mut path_and_query = String::with_capacity(path.len() + 1 + req.query.len());
+        path_and_query.push_str(path);
+        if !req.query.is_empty() {
+            path_and_query.push('?');
+            path_and_query.push_str(&req.query);
+        }
         let client = self.client(service.connect_timeout);
         let method = req.http.method().clone();
-        let mut upstream = match self.uri(service, path, &req.query) {
-            Some((uri, default_host)) => {
-                let mut upstream = client.request(method, uri);
-                *upstream.headers_mut() = req.headers;
-                if host_header.is_none() {
-                    upstream.headers_mut().insert(HOST, default_host);
-                }
-                upstream
-            }
+        let (mut upstream, default_host) = match self.uri(service, &path_and_query) {
+            Some((uri, default_host)) => (client.request(method, uri), Some(default_host)),
+            // Not a valid URI: awc reports it, as it would for any malformed URL.
             None => {
-                // Not a valid URI: awc reports it (as it would for any malformed URL).
-                let mut url = format!("http://{}:{}{}", service.host, service.port, path);
-                if !req.query.is_empty() {
-                    url.push('?');
-                    url.push_str(&req.query);
-                }
-                let mut upstream = client.request(method, url.as_str());
-                *upstream.headers_mut() = req.headers;
-                upstream
+                let url = format!("http://{}:{}{path_and_query}", service.host, service.port);
+                (client.request(method, url.as_str()), None)
             }
         };
-        if let Some(host) = host_header {
-            upstream = upstream.insert_header((HOST, host));
+        *upstream.headers_mut() = req.headers;
+        match (host_header, default_host) {
+            (Some(host), _) => upstream = upstream.insert_header((HOST, host)),
+            (None, Some(host)) => {
+                upstream.headers_mut().insert(HOST, host);
+            }
+            // awc derives it from the URL.
+            (None, None) => {}
         }
         let streaming = matches!(req.body, RequestBody::Stream { .. });
         let head_timeout = if streaming {
@@ -215,13 +208,8 @@ mod tests {
         Service::for_tests("upstream-test", host, port, None)
     }
 
-    fn uri_and_host(
-        upstreams: &Upstreams,
-        s: &Service,
-        path: &str,
-        query: &str,
-    ) -> (String, String) {
-        let (uri, host) = upstreams.uri(s, path, query).expect("a valid URI");
+    fn uri_and_host(upstreams: &Upstreams, s: &Service, path_and_query: &str) -> (String, String) {
+        let (uri, host) = upstreams.uri(s, path_and_query).expect("a valid URI");
         (uri.to_string(), host.to_str().unwrap().to_owned())
     }
 
@@ -229,14 +217,14 @@ mod tests {
     fn the_uri_and_host_follow_the_service_and_the_port_rule() {
         let upstreams = Upstreams::default();
         assert_eq!(
-            uri_and_host(&upstreams, &service("127.0.0.1", 18081), "/users", "a=1&b"),
+            uri_and_host(&upstreams, &service("127.0.0.1", 18081), "/users?a=1&b"),
             (
                 "http://127.0.0.1:18081/users?a=1&b".to_owned(),
                 "127.0.0.1:18081".to_owned()
             )
         );
         assert_eq!(
-            uri_and_host(&upstreams, &service("api.test", 18081), "/mcp", ""),
+            uri_and_host(&upstreams, &service("api.test", 18081), "/mcp"),
             (
                 "http://api.test:18081/mcp".to_owned(),
                 "api.test:18081".to_owned()
@@ -244,12 +232,12 @@ mod tests {
             "the same service moved to another host is sent there"
         );
         assert_eq!(
-            uri_and_host(&upstreams, &service("api.test", 80), "/", ""),
+            uri_and_host(&upstreams, &service("api.test", 80), "/"),
             ("http://api.test:80/".to_owned(), "api.test".to_owned()),
             "the default ports are left out of Host"
         );
         assert_eq!(
-            uri_and_host(&upstreams, &service("api.test", 443), "/", "").1,
+            uri_and_host(&upstreams, &service("api.test", 443), "/").1,
             "api.test"
         );
     }
@@ -257,7 +245,7 @@ mod tests {
     #[test]
     fn a_host_that_is_no_authority_gives_no_uri() {
         let upstreams = Upstreams::default();
-        assert!(upstreams.uri(&service("bad host", 80), "/", "").is_none());
-        assert!(upstreams.uri(&service("h", 80), "/a b", "").is_none());
+        assert!(upstreams.uri(&service("bad host", 80), "/").is_none());
+        assert!(upstreams.uri(&service("h", 80), "/a b").is_none());
     }
 }
