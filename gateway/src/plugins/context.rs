@@ -34,8 +34,11 @@ pub struct Ctx {
     pub upstream_head: Option<Instant>,
     pub status: u16,
     /// The upstream's end-to-end response headers, for `header_filter`; the log phase finds
-    /// them in the record.
+    /// them in the record. The response takes the map when its head is sent.
     pub response_headers: HeaderMap,
+    /// The response headers as the record logs them (a JSON object), written when the response
+    /// took `response_headers`, so the map is never copied for the record.
+    pub response_headers_json: Option<Vec<u8>>,
     pub response_size: u64,
     pub request_size: u64,
     /// Set when the response did not complete normally (`transport_error`, `client_abort`).

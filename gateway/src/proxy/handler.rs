@@ -92,6 +92,7 @@ pub async fn handle(
         upstream_head: None,
         status: 0,
         response_headers: HeaderMap::new(),
+        response_headers_json: None,
         response_size: 0,
         request_size: request_length(&req).unwrap_or(0),
         failure: None,

@@ -25,26 +25,32 @@ fn is_hop_by_hop(name: &str) -> bool {
 /// `Content-Length` (the relay sets it from the body it sends). The map is copied whole (no
 /// rehashing) and the few names to drop are removed from the copy.
 pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
-    let mut out = headers.clone();
-    out.remove(header::CONTENT_LENGTH);
-    let mut hop_by_hop = headers.keys().filter(|name| is_hop_by_hop(name.as_str()));
-    let Some(first) = hop_by_hop.next() else {
-        return out;
-    };
-    for token in headers
+    into_end_to_end(headers.clone())
+}
+
+/// [`end_to_end`] for a map the caller owns: the names to drop are removed in place, no copy.
+pub fn into_end_to_end(mut headers: HeaderMap) -> HeaderMap {
+    headers.remove(header::CONTENT_LENGTH);
+    if !headers.keys().any(|name| is_hop_by_hop(name.as_str())) {
+        return headers;
+    }
+    // Rare: the names are collected first, the map cannot change while they are read.
+    let mut drop: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-    {
-        if let Ok(name) = HeaderName::from_bytes(token.trim().as_bytes()) {
-            out.remove(name);
-        }
+        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .collect();
+    drop.extend(
+        headers
+            .keys()
+            .filter(|name| is_hop_by_hop(name.as_str()))
+            .cloned(),
+    );
+    for name in drop {
+        headers.remove(name);
     }
-    out.remove(first);
-    for name in hop_by_hop {
-        out.remove(name);
-    }
-    out
+    headers
 }
 
 /// What the gateway knows about the client connection, for `X-Forwarded-*`.
@@ -216,13 +222,15 @@ mod tests {
         ] {
             h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
         }
-        let out = end_to_end(&h);
-        let mut names: Vec<_> = out.keys().map(|k| k.as_str().to_string()).collect();
-        names.sort();
-        assert_eq!(
-            names,
-            ["authorization", "mcp-param-region", "mcp-session-id"]
-        );
+        let names = |out: &HeaderMap| {
+            let mut names: Vec<_> = out.keys().map(|k| k.as_str().to_string()).collect();
+            names.sort();
+            names
+        };
+        let kept = ["authorization", "mcp-param-region", "mcp-session-id"];
+        assert_eq!(names(&end_to_end(&h)), kept);
+        assert_eq!(h.len(), 11, "the copy leaves the original whole");
+        assert_eq!(names(&into_end_to_end(h)), kept, "in place, the same names");
     }
 
     #[test]

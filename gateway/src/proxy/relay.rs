@@ -51,13 +51,23 @@ impl Finish {
 /// the body (`ctx.rewrite`), the head waits until the rewrite has what it needs.
 pub async fn respond(
     mut finish: Finish,
-    mut upstream: awc::ClientResponse,
+    upstream: awc::ClientResponse,
     clock: Option<Rc<Clock>>,
 ) -> HttpResponse {
+    // The upstream's headers move into the response: filtered in place, not copied.
+    let mut received = HeaderMap::new();
+    let mut upstream = upstream.map_body(|head, payload| {
+        received = std::mem::take(&mut head.headers);
+        payload
+    });
+    let mut length = received
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let ctx = &mut finish.ctx;
     ctx.upstream_head = Some(Instant::now());
     ctx.status = upstream.status().as_u16();
-    ctx.response_headers = headers::end_to_end(upstream.headers());
+    ctx.response_headers = headers::into_end_to_end(received);
     for plugin in &finish.chain.plugins {
         plugin.header_filter(ctx);
     }
@@ -68,11 +78,6 @@ pub async fn respond(
             .max(1),
     );
     let mut payload = upstream.take_payload();
-    let mut length = upstream
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
     let mut first = None;
     let mut rewrite = finish.ctx.rewrite.take();
     if let Some(held) = rewrite.as_mut().filter(|r| r.holds_head()) {
@@ -96,12 +101,15 @@ pub async fn respond(
             Held::Replace(response) => return exit(finish, response),
         }
     }
-    let ctx = &finish.ctx;
-    // The whole map at once: cloning it costs no hashing, appending header by header would.
-    let mut headers = ctx.response_headers.clone();
+    let logs = !finish.chain.plugins.is_empty();
+    let ctx = &mut finish.ctx;
+    // The response takes the map; a record to come keeps its JSON (no copy of the map).
+    let mut headers = std::mem::take(&mut ctx.response_headers);
+    if logs {
+        ctx.response_headers_json = Some(record::headers_json(&headers));
+    }
     latency_headers(&mut headers, ctx);
-    let is_event_stream = ctx
-        .response_headers
+    let is_event_stream = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
@@ -197,7 +205,9 @@ async fn hold(
 /// A response the gateway made itself: recorded like any other, then logged.
 pub fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
     finish.ctx.status = response.status().as_u16();
-    finish.ctx.response_headers = response.headers().clone();
+    if !finish.chain.plugins.is_empty() {
+        finish.ctx.response_headers_json = Some(record::headers_json(response.headers()));
+    }
     if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body())
     {
         finish.ctx.response_size = n;

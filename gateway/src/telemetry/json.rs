@@ -47,6 +47,7 @@ impl Members {
     }
 
     /// The comma before every member but the first.
+    #[inline]
     fn next_member(&mut self) {
         if !self.is_empty() {
             self.buf.push(b',');
@@ -55,12 +56,14 @@ impl Members {
 
     /// Starts member `name` and answers the buffer its value is written to. Names are the
     /// program's own (`'static`): plain text, written without an escaping pass.
+    #[inline]
     pub fn key(&mut self, name: &'static str) -> &mut Vec<u8> {
         self.key_raw(name)
     }
 
     /// Starts member `name`, a name known to need no escaping (the program's own names, a
     /// header name: a token).
+    #[inline]
     pub fn key_raw(&mut self, name: &str) -> &mut Vec<u8> {
         debug_assert!(!name.bytes().any(needs_escape), "{name:?} needs escaping");
         self.next_member();
@@ -71,18 +74,26 @@ impl Members {
         &mut self.buf
     }
 
+    #[inline]
     pub fn str(&mut self, name: &'static str, value: &str) {
         string(self.key(name), value);
     }
 
+    #[inline]
     pub fn int<I: itoa::Integer>(&mut self, name: &'static str, value: I) {
         let out = self.key(name);
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
     /// A value that is already JSON text.
+    #[inline]
     pub fn raw(&mut self, name: &'static str, json: &str) {
         self.key(name).extend_from_slice(json.as_bytes());
+    }
+
+    /// A value that is already JSON text, as this module wrote it ([`Members::into_bytes`]).
+    pub fn raw_bytes(&mut self, name: &'static str, json: &[u8]) {
+        self.key(name).extend_from_slice(json);
     }
 
     /// A nested object.
@@ -104,6 +115,21 @@ impl Members {
         fill(&mut inner);
         inner.buf.push(b'}');
         self.buf = inner.buf;
+    }
+
+    /// Members already written as JSON text (`"a":1,"b":2`), appended as they are.
+    pub fn members(&mut self, text: &'static str) {
+        self.next_member();
+        self.buf.extend_from_slice(text.as_bytes());
+    }
+
+    /// A nested array written in place: `fill` adds its elements.
+    pub fn array(&mut self, name: &'static str, fill: impl FnOnce(&mut Items<'_>)) {
+        let buf = self.key(name);
+        buf.push(b'[');
+        let start = buf.len();
+        fill(&mut Items { buf, start });
+        self.buf.push(b']');
     }
 
     /// Anything else, through serde_json.
@@ -128,6 +154,30 @@ impl Members {
         }
         self.buf.push(b'}');
         self.buf
+    }
+}
+
+/// The elements of an array written in place ([`Members::array`]).
+pub struct Items<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+}
+
+impl Items<'_> {
+    /// An object element written in place: `fill` adds its members.
+    pub fn object(&mut self, fill: impl FnOnce(&mut Members)) {
+        if self.buf.len() > self.start {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'{');
+        let buf = std::mem::take(&mut *self.buf);
+        let mut inner = Members {
+            start: buf.len(),
+            buf,
+        };
+        fill(&mut inner);
+        inner.buf.push(b'}');
+        *self.buf = inner.buf;
     }
 }
 
@@ -168,6 +218,18 @@ const fn needs_escape(b: u8) -> bool {
 
 /// `value` as a quoted JSON string, escaped as serde_json escapes it.
 pub fn string(out: &mut Vec<u8>, value: &str) {
+    ascii_or_utf8_string(out, value.as_bytes());
+}
+
+/// `value`, ASCII text (a header value, mostly), as a quoted JSON string: the same as
+/// [`string`] on it, without first checking it as UTF-8 (ASCII always is).
+pub fn ascii_string(out: &mut Vec<u8>, value: &[u8]) {
+    debug_assert!(value.is_ascii());
+    ascii_or_utf8_string(out, value);
+}
+
+/// `value` (valid UTF-8) quoted and escaped.
+fn ascii_or_utf8_string(out: &mut Vec<u8>, value: &[u8]) {
     out.reserve(value.len() + 2);
     out.push(b'"');
     escaped(out, value);
@@ -179,14 +241,14 @@ pub fn string_of(out: &mut Vec<u8>, parts: &[&str]) {
     out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
     out.push(b'"');
     for part in parts {
-        escaped(out, part);
+        escaped(out, part.as_bytes());
     }
     out.push(b'"');
 }
 
-/// `value`'s text inside a JSON string, copied in runs between the bytes that need escapes.
-fn escaped(out: &mut Vec<u8>, value: &str) {
-    let bytes = value.as_bytes();
+/// `bytes` (valid UTF-8) inside a JSON string, copied in runs between the bytes that need
+/// escapes.
+fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut plain = 0; // start of the run not yet copied
     let mut at = 0;
     while let Some(found) = next_escape(&bytes[at..]) {
@@ -343,6 +405,42 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
         assert_eq!(parsed["list"][0]["m"], -3);
         assert_eq!(Members::default().into_object().as_str(), "{}");
+    }
+
+    #[test]
+    fn arrays_written_in_place_read_as_copied_ones() {
+        let fill = |m: &mut Members| {
+            m.str("ip", "127.0.0.1");
+            m.int("port", 8080u16);
+        };
+        let mut one = Members::default();
+        fill(&mut one);
+        for n in 0..3 {
+            let mut list = Elements::default();
+            let mut copied = Members::default();
+            let mut in_place = Members::object_after(b"x".to_vec());
+            for members in [&mut copied, &mut in_place] {
+                members.members(r#""a":1,"b":"2""#);
+            }
+            for _ in 0..n {
+                list.object(&one);
+            }
+            list.put(&mut copied, "tries");
+            in_place.array("tries", |items| (0..n).for_each(|_| items.object(fill)));
+            in_place.members(r#""c":[]"#);
+            copied.members(r#""c":[]"#);
+            let expected = copied.into_object();
+            assert_eq!(
+                in_place.into_bytes(),
+                format!("x{}", expected.as_str()).as_bytes()
+            );
+            let parsed: serde_json::Value = serde_json::from_str(expected.as_str()).unwrap();
+            assert_eq!(parsed["tries"].as_array().unwrap().len(), n);
+            assert_eq!(
+                (parsed["a"].clone(), parsed["b"].clone()),
+                (1.into(), "2".into())
+            );
+        }
     }
 
     #[test]

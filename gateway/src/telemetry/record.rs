@@ -18,13 +18,26 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::json::{self, Elements, JsonText, Members};
+use super::json::{self, JsonText, Members};
 use crate::config::model::{Config, Consumer, Route, Service};
 use crate::plugins::context::Ctx;
 
 /// The workspace id every record carries (Kong's default workspace has a fixed id per node;
 /// here it is a constant so records compare across restarts).
-pub const WORKSPACE_ID: &str = "00000000-0000-0000-0000-000000000000";
+macro_rules! workspace_id {
+    () => {
+        "00000000-0000-0000-0000-000000000000"
+    };
+}
+
+pub const WORKSPACE_ID: &str = workspace_id!();
+
+/// The record's `workspace` and `workspace_name` members, the same in every record.
+const WORKSPACE_MEMBERS: &str = concat!(
+    "\"workspace\":\"",
+    workspace_id!(),
+    "\",\"workspace_name\":\"default\""
+);
 
 /// The request as it arrived. Plugins change the copy of its headers that goes upstream, never
 /// the request itself, so the record reads method, URI, host and headers from it at the log
@@ -150,7 +163,8 @@ pub struct Record {
     request_size: u64,
     request_id: String,
     status: u16,
-    response_headers: HeaderMap,
+    /// A JSON object: [`headers_json`].
+    response_headers: Vec<u8>,
     response_size: u64,
     route: Arc<RawValue>,
     latencies: Latencies,
@@ -185,7 +199,10 @@ pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
         request_size: ctx.request_size,
         request_id: std::mem::take(&mut ctx.request_id),
         status: ctx.status,
-        response_headers: std::mem::take(&mut ctx.response_headers),
+        response_headers: ctx
+            .response_headers_json
+            .take()
+            .unwrap_or_else(|| headers_json(&ctx.response_headers)),
         response_size: ctx.response_size,
         route: entities.route(&ctx.route),
         latencies: Latencies {
@@ -299,7 +316,7 @@ impl Record {
 
         out.nested("response", |response| {
             response.int("status", self.status);
-            response.nested("headers", |out| headers(out, &self.response_headers, &[]));
+            response.raw_bytes("headers", &self.response_headers);
             response.int("size", self.response_size);
         });
 
@@ -312,16 +329,15 @@ impl Record {
         out.str("client_ip", &self.client_ip);
         out.int("started_at", self.started_at);
         out.str("upstream_uri", &redact_query(&self.upstream_uri, secrets));
-        out.str("workspace", WORKSPACE_ID);
-        out.str("workspace_name", "default");
-        let mut tries = Elements::default();
-        if let Some((ip, port)) = &self.tried {
-            let mut one = Members::with_capacity(32);
-            one.str("ip", ip);
-            one.int("port", *port);
-            tries.object(&one);
-        }
-        tries.put(&mut out, "tries");
+        out.members(WORKSPACE_MEMBERS);
+        out.array("tries", |tries| {
+            if let Some((ip, port)) = &self.tried {
+                tries.object(|one| {
+                    one.str("ip", ip);
+                    one.int("port", *port);
+                });
+            }
+        });
         out.str(
             "source",
             if self.from_upstream {
@@ -352,15 +368,16 @@ impl Record {
     }
 }
 
-fn header_text(value: &HeaderValue, secret: bool) -> Cow<'_, str> {
+/// A header value as a JSON string: its text, invalid UTF-8 replaced, or `REDACTED`.
+fn header_value(out: &mut Vec<u8>, value: &HeaderValue, secret: bool) {
+    let bytes = value.as_bytes();
     if secret {
-        return Cow::Borrowed("REDACTED");
-    }
-    // The value as UTF-8, invalid sequences replaced. `from_utf8_lossy` borrows valid text
-    // too, but checking first takes std's word-at-a-time path for the usual ASCII value.
-    match std::str::from_utf8(value.as_bytes()) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+        json::string(out, "REDACTED");
+    } else if bytes.is_ascii() {
+        // The usual value: checked a word at a time, no UTF-8 decoding.
+        json::ascii_string(out, bytes);
+    } else {
+        json::string(out, &String::from_utf8_lossy(bytes));
     }
 }
 
@@ -372,22 +389,29 @@ fn headers(out: &mut Members, headers: &HeaderMap, secrets: &[String]) {
     while let Some((name, first)) = values.next() {
         let key = name.as_str();
         let secret = is_redacted(key) || secrets.iter().any(|s| s.eq_ignore_ascii_case(key));
-        let text = |value| header_text(value, secret);
         let same = |(next, _): &(&HeaderName, &HeaderValue)| std::ptr::eq(*next, name);
         // Header names are tokens: nothing in them needs escaping.
         let value = out.key_raw(key);
         if values.peek().is_some_and(same) {
             value.push(b'[');
-            json::string(value, &text(first));
+            header_value(value, first, secret);
             while let Some((_, next)) = values.next_if(same) {
                 value.push(b',');
-                json::string(value, &text(next));
+                header_value(value, next, secret);
             }
             value.push(b']');
         } else {
-            json::string(value, &text(first));
+            header_value(value, first, secret);
         }
     }
+}
+
+/// Response headers as a record logs them, a JSON object: written when the response takes the
+/// map, for [`build`] to find in [`Ctx::response_headers_json`].
+pub fn headers_json(response_headers: &HeaderMap) -> Vec<u8> {
+    let mut out = Members::object_after(Vec::with_capacity(256));
+    headers(&mut out, response_headers, &[]);
+    out.into_bytes()
 }
 
 /// Credentials every record hides (`REDACTED`), besides the route's own key names.
@@ -480,6 +504,36 @@ mod tests {
         assert_eq!(json["x-many"], json!(["1", "2"]));
         assert_eq!(json["authorization"], "REDACTED");
         assert_eq!(json["x-team-key"], json!(["REDACTED", "REDACTED"]));
+    }
+
+    #[test]
+    fn header_values_of_any_bytes_are_logged_as_their_lossy_text() {
+        let values: [&[u8]; 5] = [
+            b"plain",
+            b"quote \" and \\ and \t tab",
+            "caf\u{e9} \u{1F600}".as_bytes(),
+            b"bad \xff\xfe bytes",
+            b"",
+        ];
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                HeaderName::from_static("x-value"),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        let mut out = Members::default();
+        super::headers(&mut out, &headers, &[]);
+        let json: Value = serde_json::from_str(out.into_object().as_str()).unwrap();
+        let expected: Vec<String> = values
+            .iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        assert_eq!(json["x-value"], json!(expected));
+        assert_eq!(
+            json["x-value"][3], "bad \u{FFFD}\u{FFFD} bytes",
+            "invalid UTF-8 replaced"
+        );
     }
 
     #[test]

@@ -48,6 +48,13 @@ plugins:
     assert_eq!(ok["request"]["headers"]["apikey"], "REDACTED");
     assert_eq!(ok["response"]["status"], 200);
     assert!(ok["response"]["size"].as_u64().unwrap() > 100);
+    // The upstream's headers as the gateway answered with them.
+    let content_type = ok["response"]["headers"]["content-type"].as_str().unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    assert!(ok["response"]["headers"]["date"].is_string());
     assert_eq!(ok["route"]["name"], "mcp-route");
     assert_eq!(ok["service"]["name"], "mcp-service");
     assert_eq!(ok["consumer"]["username"], "alice");
@@ -58,5 +65,13 @@ plugins:
     let denied = &lines[1];
     assert_eq!(denied["response"]["status"], 401);
     assert_eq!(denied["source"], "kong");
+    // The gateway's own answer's headers.
+    let content_type = denied["response"]["headers"]["content-type"]
+        .as_str()
+        .unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     assert!(denied.get("consumer").is_none());
 }
