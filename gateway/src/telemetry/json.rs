@@ -56,14 +56,14 @@ impl Members {
 
     /// Starts member `name` and answers the buffer its value is written to. Names are the
     /// program's own (`'static`): plain text, written without an escaping pass.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self, name: &'static str) -> &mut Vec<u8> {
         self.key_raw(name)
     }
 
     /// Starts member `name`, a name known to need no escaping (the program's own names, a
     /// header name: a token).
-    #[inline]
+    #[inline(always)]
     pub fn key_raw(&mut self, name: &str) -> &mut Vec<u8> {
         debug_assert!(!name.bytes().any(needs_escape), "{name:?} needs escaping");
         self.next_member();
@@ -74,19 +74,19 @@ impl Members {
         &mut self.buf
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn str(&mut self, name: &'static str, value: &str) {
         string(self.key(name), value);
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn int<I: itoa::Integer>(&mut self, name: &'static str, value: I) {
         let out = self.key(name);
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
     /// A value that is already JSON text.
-    #[inline]
+    #[inline(always)]
     pub fn raw(&mut self, name: &'static str, json: &str) {
         self.key(name).extend_from_slice(json.as_bytes());
     }
