@@ -33,10 +33,23 @@ pub struct Finish {
 }
 
 impl Finish {
+    /// Whether a record will be built: only a route with plugins has a log phase.
+    fn logs(&self) -> bool {
+        !self.chain.plugins.is_empty()
+    }
+
+    /// Keeps the response's headers for the record, as the JSON it logs (the response takes
+    /// the map itself).
+    fn keep_response_headers(&mut self, headers: &HeaderMap) {
+        if self.logs() {
+            self.ctx.response_headers_json = Some(record::headers_json(headers));
+        }
+    }
+
     /// Runs every plugin's `log` phase over the Kong-shaped record (built only when a plugin
     /// will read it).
     pub fn log(mut self) {
-        if self.chain.plugins.is_empty() {
+        if !self.logs() {
             return;
         }
         let facts = std::mem::take(&mut self.facts);
@@ -101,13 +114,10 @@ pub async fn respond(
             Held::Replace(response) => return exit(finish, response),
         }
     }
-    let logs = !finish.chain.plugins.is_empty();
-    let ctx = &mut finish.ctx;
     // The response takes the map; a record to come keeps its JSON (no copy of the map).
-    let mut headers = std::mem::take(&mut ctx.response_headers);
-    if logs {
-        ctx.response_headers_json = Some(record::headers_json(&headers));
-    }
+    let mut headers = std::mem::take(&mut finish.ctx.response_headers);
+    finish.keep_response_headers(&headers);
+    let ctx = &finish.ctx;
     latency_headers(&mut headers, ctx);
     let is_event_stream = headers
         .get(header::CONTENT_TYPE)
@@ -205,9 +215,7 @@ async fn hold(
 /// A response the gateway made itself: recorded like any other, then logged.
 pub fn exit(mut finish: Finish, response: HttpResponse) -> HttpResponse {
     finish.ctx.status = response.status().as_u16();
-    if !finish.chain.plugins.is_empty() {
-        finish.ctx.response_headers_json = Some(record::headers_json(response.headers()));
-    }
+    finish.keep_response_headers(response.headers());
     if let actix_web::body::BodySize::Sized(n) = actix_web::body::MessageBody::size(response.body())
     {
         finish.ctx.response_size = n;

@@ -106,15 +106,7 @@ impl Members {
 
     /// A nested object written in place: `fill` adds its members.
     pub fn nested(&mut self, name: &'static str, fill: impl FnOnce(&mut Members)) {
-        self.key(name).push(b'{');
-        let buf = std::mem::take(&mut self.buf);
-        let mut inner = Members {
-            start: buf.len(),
-            buf,
-        };
-        fill(&mut inner);
-        inner.buf.push(b'}');
-        self.buf = inner.buf;
+        object_in_place(self.key(name), fill);
     }
 
     /// Members already written as JSON text (`"a":1,"b":2`), appended as they are.
@@ -169,16 +161,21 @@ impl Items<'_> {
         if self.buf.len() > self.start {
             self.buf.push(b',');
         }
-        self.buf.push(b'{');
-        let buf = std::mem::take(&mut *self.buf);
-        let mut inner = Members {
-            start: buf.len(),
-            buf,
-        };
-        fill(&mut inner);
-        inner.buf.push(b'}');
-        *self.buf = inner.buf;
+        object_in_place(self.buf, fill);
     }
+}
+
+/// An object appended to `buf`, its members written by `fill` straight into `buf`.
+fn object_in_place(buf: &mut Vec<u8>, fill: impl FnOnce(&mut Members)) {
+    buf.push(b'{');
+    let taken = std::mem::take(buf);
+    let mut inner = Members {
+        start: taken.len(),
+        buf: taken,
+    };
+    fill(&mut inner);
+    inner.buf.push(b'}');
+    *buf = inner.buf;
 }
 
 /// The elements of one JSON array, in the order they are added.
@@ -218,18 +215,18 @@ const fn needs_escape(b: u8) -> bool {
 
 /// `value` as a quoted JSON string, escaped as serde_json escapes it.
 pub fn string(out: &mut Vec<u8>, value: &str) {
-    ascii_or_utf8_string(out, value.as_bytes());
+    quoted(out, value.as_bytes());
 }
 
 /// `value`, ASCII text (a header value, mostly), as a quoted JSON string: the same as
 /// [`string`] on it, without first checking it as UTF-8 (ASCII always is).
 pub fn ascii_string(out: &mut Vec<u8>, value: &[u8]) {
     debug_assert!(value.is_ascii());
-    ascii_or_utf8_string(out, value);
+    quoted(out, value);
 }
 
 /// `value` (valid UTF-8) quoted and escaped.
-fn ascii_or_utf8_string(out: &mut Vec<u8>, value: &[u8]) {
+fn quoted(out: &mut Vec<u8>, value: &[u8]) {
     out.reserve(value.len() + 2);
     out.push(b'"');
     escaped(out, value);

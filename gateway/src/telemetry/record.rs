@@ -22,22 +22,11 @@ use super::json::{self, JsonText, Members};
 use crate::config::model::{Config, Consumer, Route, Service};
 use crate::plugins::context::Ctx;
 
-/// The workspace id every record carries (Kong's default workspace has a fixed id per node;
-/// here it is a constant so records compare across restarts).
-macro_rules! workspace_id {
-    () => {
-        "00000000-0000-0000-0000-000000000000"
-    };
-}
-
-pub const WORKSPACE_ID: &str = workspace_id!();
-
-/// The record's `workspace` and `workspace_name` members, the same in every record.
-const WORKSPACE_MEMBERS: &str = concat!(
-    "\"workspace\":\"",
-    workspace_id!(),
-    "\",\"workspace_name\":\"default\""
-);
+/// The record's `workspace` and `workspace_name` members, the same in every record: the
+/// workspace id is a constant (Kong's default workspace has a fixed id per node; here it is
+/// the same everywhere so records compare across restarts).
+const WORKSPACE_MEMBERS: &str =
+    r#""workspace":"00000000-0000-0000-0000-000000000000","workspace_name":"default""#;
 
 /// The request as it arrived. Plugins change the copy of its headers that goes upstream, never
 /// the request itself, so the record reads method, URI, host and headers from it at the log

@@ -60,6 +60,12 @@ plugins:
     assert_eq!(ok["consumer"]["username"], "alice");
     assert_eq!(ok["upstream_uri"], "/users?x=1");
     assert_eq!(ok["source"], "upstream");
+    assert_eq!(ok["workspace"], "00000000-0000-0000-0000-000000000000");
+    assert_eq!(ok["workspace_name"], "default");
+    let tries = ok["tries"].as_array().unwrap();
+    assert_eq!(tries.len(), 1, "{tries:?}");
+    assert_eq!(tries[0]["ip"], "127.0.0.1");
+    assert!(tries[0]["port"].as_u64().is_some_and(|p| p > 0));
     assert!(ok["latencies"]["request"].is_u64());
     assert!(ok["started_at"].as_i64().unwrap() > 1_600_000_000_000);
     let denied = &lines[1];
@@ -74,4 +80,9 @@ plugins:
         "{content_type}"
     );
     assert!(denied.get("consumer").is_none());
+    assert_eq!(
+        denied["tries"],
+        serde_json::json!([]),
+        "never sent upstream"
+    );
 }
