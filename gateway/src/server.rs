@@ -3,6 +3,7 @@
 //! `Gateway::stop` is the graceful shutdown: stop accepting, drain, flush the log records.
 
 mod conn;
+mod drain;
 mod in_flight;
 mod limits;
 mod listener;

@@ -28,7 +28,7 @@ pub async fn handle(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<ProxyState>,
-    upstreams: web::Data<Upstreams>,
+    upstreams: Rc<Upstreams>,
 ) -> HttpResponse {
     let received = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();

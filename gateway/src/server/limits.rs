@@ -4,18 +4,18 @@
 //! request-smuggling checks and closing kept-alive connections on shutdown are actix's own
 //! (configured in `server`).
 
+use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::body::EitherBody;
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::ConnectionType;
-use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 use bytes::Bytes;
 use futures_util::Stream;
@@ -31,48 +31,109 @@ pub struct ClientLimits {
 }
 
 /// The proxy listener's middleware: refuses a declared body over the limit at once and guards
-/// the body stream.
-pub async fn enforce(
+/// the body stream. A plain service (not `from_fn`): nothing is boxed per request.
+#[derive(Clone)]
+pub struct Enforce(pub Arc<ClientLimits>);
+
+impl<S, B> Transform<S, ServiceRequest> for Enforce
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S::Future: Unpin,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = EnforceService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(EnforceService {
+            service,
+            limits: self.0.clone(),
+        }))
+    }
+}
+
+pub struct EnforceService<S> {
+    service: S,
     limits: Arc<ClientLimits>,
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let declared = declared_length(req.headers());
-    if let (Some(max), Some(n)) = (limits.max_body, declared) {
-        if n > max {
-            let request_id = uuid::Uuid::new_v4().simple().to_string();
-            let error = ProxyError::ClientLimit(BodyFault::TooLarge(max));
-            tracing::debug!(
-                length = n,
-                limit = max,
-                "request body over the limit refused"
-            );
-            let mut res = req.into_response(error.response(&request_id));
-            // The unread body would be taken for the next request: end the connection.
-            res.response_mut()
-                .head_mut()
-                .set_connection_type(ConnectionType::Close);
-            return Ok(res.map_into_right_body());
+}
+
+impl<S, B> Service<ServiceRequest> for EnforceService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S::Future: Unpin,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = Enforced<S::Future, B>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let limits = &self.limits;
+        let declared = declared_length(req.headers());
+        if let (Some(max), Some(n)) = (limits.max_body, declared) {
+            if n > max {
+                let request_id = uuid::Uuid::new_v4().simple().to_string();
+                let error = ProxyError::ClientLimit(BodyFault::TooLarge(max));
+                tracing::debug!(
+                    length = n,
+                    limit = max,
+                    "request body over the limit refused"
+                );
+                let mut res = req.into_response(error.response(&request_id));
+                // The unread body would be taken for the next request: end the connection.
+                res.response_mut()
+                    .head_mut()
+                    .set_connection_type(ConnectionType::Close);
+                return Enforced::Refused(Some(res.map_into_right_body()));
+            }
+        }
+        let has_body = declared.is_some_and(|n| n > 0)
+            || req.headers().contains_key(header::TRANSFER_ENCODING);
+        if has_body && (limits.body_timeout.is_some() || limits.max_body.is_some()) {
+            let inner = req.take_payload();
+            let guarded = GuardedBody {
+                inner,
+                idle: limits
+                    .body_timeout
+                    .map(|timeout| IdleTimer::new(timeout, req.conn_data::<Rc<Clock>>().cloned())),
+                max: limits.max_body,
+                seen: 0,
+                failed: false,
+            };
+            req.set_payload(Payload::Stream {
+                payload: Box::pin(guarded),
+            });
+        }
+        Enforced::Passed(self.service.call(req))
+    }
+}
+
+/// The refusal, ready at once, or the inner service's answer.
+pub enum Enforced<F, B> {
+    Refused(Option<ServiceResponse<EitherBody<B>>>),
+    Passed(F),
+}
+
+// Nothing in it is pinned but `F`, which is `Unpin`: the refusal is only ever moved out.
+impl<F: Unpin, B> Unpin for Enforced<F, B> {}
+
+impl<F, B> Future for Enforced<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + Unpin,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Enforced::Refused(res) => Poll::Ready(Ok(res.take().expect("polled after completion"))),
+            Enforced::Passed(inner) => Pin::new(inner)
+                .poll(cx)
+                .map_ok(ServiceResponse::map_into_left_body),
         }
     }
-    let has_body =
-        declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
-    if has_body && (limits.body_timeout.is_some() || limits.max_body.is_some()) {
-        let inner = req.take_payload();
-        let guarded = GuardedBody {
-            inner,
-            idle: limits
-                .body_timeout
-                .map(|timeout| IdleTimer::new(timeout, req.conn_data::<Rc<Clock>>().cloned())),
-            max: limits.max_body,
-            seen: 0,
-            failed: false,
-        };
-        req.set_payload(Payload::Stream {
-            payload: Box::pin(guarded),
-        });
-    }
-    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {

@@ -12,15 +12,15 @@ use actix_http::h1::RefusalResponses;
 use actix_http::{HttpService, KeepAlive};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt as _};
 use actix_web::dev::{AppConfig, Server};
-use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 
 use super::span::RequestSpan;
 
 use super::conn::{Conn, ConnState, HeadTimeouts};
-use super::in_flight::{self, InFlight};
-use super::limits::{self, ClientLimits};
+use super::drain::Drain;
+use super::in_flight::{InFlight, Track};
+use super::limits::{ClientLimits, Enforce};
 use super::HttpTimeouts;
 use crate::error;
 use crate::proxy::handler::{self, ProxyState};
@@ -59,23 +59,20 @@ pub fn proxy(
         let shared = shared.clone();
         let shutdown = shutdown.clone();
         builder = builder.listen("proxy", listener, move || {
-            let shutdown = shutdown.clone();
+            let drain = Drain::new(shutdown.clone());
             let limits = shared.limits.clone();
             // The HTTP layer's own refusals (400, 431, first-head 408) in Kong's body shape.
             let header_timeout = http.header;
             let refusals = RefusalResponses(Rc::new(move |r| error::refusal(r, header_timeout)));
-            let tracked = shared.in_flight.clone();
+            let state = shared.state.clone();
+            let upstreams = Rc::new(Upstreams::default());
             let app = App::new()
-                .app_data(shared.state.clone())
-                .app_data(web::Data::new(Upstreams::default()))
-                .wrap(from_fn(move |req, next| {
-                    limits::enforce(limits.clone(), req, next)
-                }))
+                .wrap(Enforce(limits))
                 .wrap(TracingLogger::<RequestSpan>::new())
-                .wrap(from_fn(move |req, next| {
-                    in_flight::track(tracked.clone(), req, next)
+                .wrap(Track(shared.in_flight.clone()))
+                .default_service(web::to(move |req, payload| {
+                    handler::handle(req, payload, state.clone(), upstreams.clone())
                 }))
-                .default_service(web::to(handler::handle))
                 .into_factory()
                 .map_err(|e: actix_web::Error| e.error_response());
             let h1 = HttpService::build()
@@ -91,10 +88,7 @@ pub fn proxy(
                 // instead of a reset (nginx's lingering close).
                 .client_disconnect_timeout(http.linger)
                 .local_addr(local)
-                .graceful_shutdown_signal(move || {
-                    let shutdown = shutdown.clone();
-                    async move { shutdown.notified().await }
-                })
+                .graceful_shutdown_signal(move || drain.notified())
                 .on_connect_ext(move |conn: &Conn, ext| {
                     ext.insert::<Rc<ConnState>>(conn.state());
                     ext.insert::<Rc<Clock>>(conn.clock());
