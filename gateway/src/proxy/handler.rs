@@ -139,7 +139,11 @@ pub async fn handle(
         )
         .await
     {
-        Ok(response) => relay::respond(Finish { ctx, chain, facts }, response, clock).await,
+        Ok(response) => {
+            relay::respond(Finish { ctx, chain, facts }, response, clock)
+                .into_response()
+                .await
+        }
         Err(e) => {
             tracing::warn!(
                 request_id = %ctx.request_id,

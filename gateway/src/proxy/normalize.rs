@@ -15,13 +15,27 @@ pub fn normalize(raw: &str) -> Cow<'_, str> {
     Cow::Owned(remove_dot_segments(&merge_slashes(&decoded)))
 }
 
-/// The fast path: nothing to decode, no dot segment, no repeated slash.
+/// The fast path: nothing to decode, no dot segment, no repeated slash. One pass over the
+/// bytes; a segment starts at the path's start and after each slash.
 fn is_normal(raw: &str) -> bool {
     let b = raw.as_bytes();
-    if b.contains(&b'%') || b.windows(2).any(|w| w == b"//") {
-        return false;
+    let mut start = 0;
+    for i in 0..=b.len() {
+        match b.get(i) {
+            Some(b'%') => return false,
+            Some(b'/') | None => {
+                if matches!(&b[start..i], b"." | b"..") {
+                    return false;
+                }
+                if i > 0 && b.get(i) == Some(&b'/') && b[i - 1] == b'/' {
+                    return false;
+                }
+                start = i + 1;
+            }
+            Some(_) => {}
+        }
     }
-    !raw.split('/').any(|seg| seg == "." || seg == "..")
+    true
 }
 
 fn decode_unreserved(raw: &str) -> String {
@@ -118,6 +132,30 @@ mod tests {
         ] {
             assert_eq!(normalize(raw), want, "{raw}");
         }
+    }
+
+    /// The one-pass fast path answers as the definition does, for every path of up to six
+    /// bytes over the characters that matter.
+    #[test]
+    fn the_fast_path_agrees_with_its_definition() {
+        fn defined(raw: &str) -> bool {
+            !raw.contains('%')
+                && !raw.contains("//")
+                && !raw.split('/').any(|seg| seg == "." || seg == "..")
+        }
+        let alphabet = ['/', '.', 'a', '%'];
+        let mut paths = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            for p in &longer {
+                assert_eq!(super::is_normal(p), defined(p), "{p:?}");
+            }
+            paths = longer;
+        }
+        assert!(super::is_normal(""));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! log phase run exactly once — at the end of the body, on an upstream error, or when the client
 //! goes away (dropping the stream drops the upstream connection too).
 
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BodyStream, BoxBody, SizedStream};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpResponse};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -60,26 +62,44 @@ impl Finish {
     }
 }
 
+/// The client's response: at once, or once a rewrite that holds the head has read enough.
+pub enum Responded {
+    Now(HttpResponse),
+    Held(Pin<Box<dyn Future<Output = HttpResponse>>>),
+}
+
+impl Responded {
+    pub async fn into_response(self) -> HttpResponse {
+        match self {
+            Responded::Now(response) => response,
+            Responded::Held(held) => held.await,
+        }
+    }
+}
+
 /// Turns the upstream response into the client's, streaming its body. When a plugin holds
-/// the body (`ctx.rewrite`), the head waits until the rewrite has what it needs.
-pub async fn respond(
+/// the body (`ctx.rewrite`), the head waits until the rewrite has what it needs. Only that
+/// case waits, so only that case is a (boxed) future: the usual response is built here, and
+/// the request's future carries no state for a hold.
+pub fn respond(
     mut finish: Finish,
     upstream: awc::ClientResponse,
     clock: Option<Rc<Clock>>,
-) -> HttpResponse {
+) -> Responded {
     // The upstream's headers move into the response: filtered in place, not copied.
     let mut received = HeaderMap::new();
     let mut upstream = upstream.map_body(|head, payload| {
         received = std::mem::take(&mut head.headers);
         payload
     });
-    let mut length = received
+    let length = received
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let status = upstream.status();
     let ctx = &mut finish.ctx;
     ctx.upstream_head = Some(Instant::now());
-    ctx.status = upstream.status().as_u16();
+    ctx.status = status.as_u16();
     ctx.response_headers = headers::into_end_to_end(received);
     for plugin in &finish.chain.plugins {
         plugin.header_filter(ctx);
@@ -90,30 +110,72 @@ pub async fn respond(
             .map_or(60_000, |s| s.read_timeout)
             .max(1),
     );
-    let mut payload = upstream.take_payload();
-    let mut first = None;
-    let mut rewrite = finish.ctx.rewrite.take();
-    if let Some(held) = rewrite.as_mut().filter(|r| r.holds_head()) {
-        match hold(&mut finish, &mut payload, held.as_mut(), idle).await {
-            Held::Pass(body) => {
-                finish.ctx.response_size += body.len() as u64;
-                length = None;
-                first = Some(body);
-            }
-            Held::Release { body, ended } => {
-                rewrite = None;
-                finish.ctx.response_size += body.len() as u64;
-                if ended {
-                    length = Some(body.len() as u64);
-                    payload = actix_web::dev::Payload::None;
-                } else {
-                    length = None;
-                }
-                first = Some(body);
-            }
-            Held::Replace(response) => return exit(finish, response),
-        }
+    let payload = upstream.take_payload();
+    let rewrite = finish.ctx.rewrite.take();
+    let start = Start {
+        status,
+        length,
+        payload,
+        first: None,
+        rewrite,
+        idle,
+        clock,
+    };
+    if start.rewrite.as_ref().is_some_and(|r| r.holds_head()) {
+        Responded::Held(Box::pin(held(finish, start)))
+    } else {
+        Responded::Now(relayed(finish, start))
     }
+}
+
+/// What the relay starts from.
+struct Start {
+    status: StatusCode,
+    length: Option<u64>,
+    payload: UpstreamBody,
+    /// Bytes a held rewrite already let through.
+    first: Option<Bytes>,
+    rewrite: Option<Box<dyn BodyRewrite>>,
+    idle: Duration,
+    clock: Option<Rc<Clock>>,
+}
+
+/// The response once the rewrite holding its head releases or replaces it.
+async fn held(mut finish: Finish, mut start: Start) -> HttpResponse {
+    let Some(mut rewrite) = start.rewrite.take() else {
+        return relayed(finish, start);
+    };
+    match hold(
+        &mut finish,
+        &mut start.payload,
+        rewrite.as_mut(),
+        start.idle,
+    )
+    .await
+    {
+        Held::Pass(body) => {
+            finish.ctx.response_size += body.len() as u64;
+            start.length = None;
+            start.first = Some(body);
+            start.rewrite = Some(rewrite);
+        }
+        Held::Release { body, ended } => {
+            finish.ctx.response_size += body.len() as u64;
+            if ended {
+                start.length = Some(body.len() as u64);
+                start.payload = actix_web::dev::Payload::None;
+            } else {
+                start.length = None;
+            }
+            start.first = Some(body);
+        }
+        Held::Replace(response) => return exit(finish, response),
+    }
+    relayed(finish, start)
+}
+
+/// The client's response: the head now, the body relayed as it comes.
+fn relayed(mut finish: Finish, start: Start) -> HttpResponse {
     // The response takes the map; a record to come keeps its JSON (no copy of the map).
     let mut headers = std::mem::take(&mut finish.ctx.response_headers);
     finish.keep_response_headers(&headers);
@@ -129,19 +191,19 @@ pub async fn respond(
         headers.insert(ACCEL_BUFFERING, HeaderValue::from_static("no"));
     }
     let body = Relay {
-        inner: payload,
-        first,
-        rewrite,
-        idle: IdleTimer::new(idle, clock),
+        inner: start.payload,
+        first: start.first,
+        rewrite: start.rewrite,
+        idle: IdleTimer::new(start.idle, start.clock),
         finish: Some(finish),
     };
     // Not `streaming()`: it would invent `Content-Type: application/octet-stream` for an
     // upstream answer that has none; a transparent proxy adds no content type.
-    let mut response = match length {
+    let mut response = match start.length {
         Some(n) if !is_event_stream => {
-            HttpResponse::new(upstream.status()).set_body(BoxBody::new(SizedStream::new(n, body)))
+            HttpResponse::new(start.status).set_body(BoxBody::new(SizedStream::new(n, body)))
         }
-        _ => HttpResponse::new(upstream.status()).set_body(BoxBody::new(BodyStream::new(body))),
+        _ => HttpResponse::new(start.status).set_body(BoxBody::new(BodyStream::new(body))),
     };
     *response.headers_mut() = headers;
     response

@@ -87,7 +87,8 @@ impl RequestFacts {
 
     /// The query string of the request as it arrived, without `?`.
     fn query(&self) -> &str {
-        self.uri().split_once('?').map_or("", |(_, q)| q)
+        let uri = self.uri();
+        memchr::memchr(b'?', uri.as_bytes()).map_or("", |at| &uri[at + 1..])
     }
 }
 
