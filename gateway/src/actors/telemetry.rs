@@ -81,6 +81,9 @@ impl TelemetryActor {
                 files.into_iter().partition(|b| b.is_for(&path));
             files = rest;
             self.write_file(&path, &mine);
+            for batch in mine {
+                self.queue.recycle(batch.bytes);
+            }
         }
         self.queue.done(n);
         n

@@ -9,6 +9,7 @@
 //! http-log records go through a channel, one shared buffer each (the endpoint's queue keeps
 //! them apart).
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -88,6 +89,10 @@ struct ThreadFiles {
 /// The most a thread's new buffer reserves: a burst does not keep its size for good.
 const KEEP_CAPACITY: usize = 256 << 10;
 
+/// Written buffers kept for the threads' next ones: a thread swaps in memory already in use
+/// (no allocation, no page faults, no growth while it fills), as long as its size fits.
+const SPARE_BUFFERS: usize = 8;
+
 thread_local! {
     /// This thread's buffers, per queue (a process may run more than one gateway).
     static MINE: std::cell::RefCell<Vec<(Weak<Pipe>, Arc<ThreadFiles>)>> =
@@ -139,7 +144,11 @@ pub fn queue(capacity: usize) -> (QueueSender, LogQueue) {
             tx,
             pipe: pipe.clone(),
         },
-        LogQueue { rx, pipe },
+        LogQueue {
+            rx,
+            pipe,
+            spare: RefCell::default(),
+        },
     )
 }
 
@@ -249,19 +258,21 @@ fn append(files: &ThreadFiles, path: &Arc<Path>, write: impl FnOnce(&mut Vec<u8>
 pub struct LogQueue {
     rx: crossbeam_channel::Receiver<LogLine>,
     pipe: Arc<Pipe>,
+    /// Buffers given back after writing ([`LogQueue::recycle`]).
+    spare: RefCell<Vec<Vec<u8>>>,
 }
 
 impl LogQueue {
     /// Every line queued so far: each thread's file-log buffers, taken whole (the thread
-    /// starts a new one the size of the last, up to [`KEEP_CAPACITY`]), and the http-log
-    /// records. They still count
-    /// against the bound until [`LogQueue::done`].
+    /// goes on in a spare one or a new one, with room for half as much again as the last, up to
+    /// [`KEEP_CAPACITY`]), and the http-log records. They still count against the bound until
+    /// [`LogQueue::done`].
     pub fn take(&self) -> Collected {
         let mut files = Vec::new();
         lock(&self.pipe.threads).retain(|thread| {
             let mut batches = lock(&thread.batches);
             for batch in batches.iter_mut().filter(|b| b.lines > 0) {
-                let next = Vec::with_capacity(batch.bytes.len().min(KEEP_CAPACITY));
+                let next = self.next_buffer(batch.bytes.len());
                 files.push(FileBatch {
                     path: batch.path.clone(),
                     bytes: std::mem::replace(&mut batch.bytes, next),
@@ -274,6 +285,25 @@ impl LogQueue {
         Collected {
             files,
             http: self.rx.try_iter().collect(),
+        }
+    }
+
+    /// A buffer for a thread whose last one held `last` bytes.
+    fn next_buffer(&self, last: usize) -> Vec<u8> {
+        let want = (last + last / 2).min(KEEP_CAPACITY);
+        let mut spare = self.spare.borrow_mut();
+        match spare.iter().position(|b| b.capacity() >= want) {
+            Some(i) => spare.swap_remove(i),
+            None => Vec::with_capacity(want),
+        }
+    }
+
+    /// Gives back a taken buffer once its lines are written. A burst's larger buffer is let go.
+    pub fn recycle(&self, mut bytes: Vec<u8>) {
+        let mut spare = self.spare.borrow_mut();
+        if bytes.capacity() <= 2 * KEEP_CAPACITY && spare.len() < SPARE_BUFFERS {
+            bytes.clear();
+            spare.push(bytes);
         }
     }
 
@@ -355,6 +385,30 @@ mod tests {
         assert!(queue.take().files.is_empty());
         assert_eq!(lock(&sender.pipe.threads).len(), 1);
         assert!(queue.sleep(), "nothing held: the actor may sleep");
+    }
+
+    #[test]
+    fn a_written_buffer_is_the_next_one_a_thread_fills() {
+        let (sender, queue) = queue(100);
+        let log = file("/logs/spare.log");
+        sender.push(&log, Bytes::from(vec![b'x'; 1000]));
+        let first = queue.take().files.pop().unwrap();
+        let (at, room) = (first.bytes.as_ptr(), first.bytes.capacity());
+        queue.done(first.lines);
+        queue.recycle(first.bytes);
+        // The thread's next buffer was made at the first take; the one after is the spare.
+        sender.push(&log, Bytes::from_static(b"short"));
+        let second = queue.take().files.pop().unwrap();
+        assert_eq!(text(&second), "short\n");
+        sender.push(&log, Bytes::from_static(b"again"));
+        let third = queue.take().files.pop().unwrap();
+        assert_eq!(text(&third), "again\n", "the spare was cleared");
+        assert_eq!(third.bytes.as_ptr(), at, "the written buffer came back");
+        assert_eq!(third.bytes.capacity(), room);
+
+        // A burst's buffer is let go rather than kept.
+        queue.recycle(Vec::with_capacity(4 * KEEP_CAPACITY));
+        assert_eq!(queue.spare.borrow().len(), 0);
     }
 
     #[test]
