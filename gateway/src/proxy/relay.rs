@@ -110,21 +110,23 @@ pub fn respond(
             .map_or(60_000, |s| s.read_timeout)
             .max(1),
     );
-    let payload = upstream.take_payload();
-    let rewrite = finish.ctx.rewrite.take();
-    let start = Start {
+    let mut start = Start {
         status,
         length,
-        payload,
+        payload: upstream.take_payload(),
         first: None,
-        rewrite,
+        rewrite: None,
         idle,
         clock,
     };
-    if start.rewrite.as_ref().is_some_and(|r| r.holds_head()) {
-        Responded::Held(Box::pin(held(finish, start)))
-    } else {
-        Responded::Now(relayed(finish, start))
+    match finish.ctx.rewrite.take() {
+        Some(rewrite) if rewrite.holds_head() => {
+            Responded::Held(Box::pin(held(finish, start, rewrite)))
+        }
+        rewrite => {
+            start.rewrite = rewrite;
+            Responded::Now(relayed(finish, start))
+        }
     }
 }
 
@@ -140,11 +142,12 @@ struct Start {
     clock: Option<Rc<Clock>>,
 }
 
-/// The response once the rewrite holding its head releases or replaces it.
-async fn held(mut finish: Finish, mut start: Start) -> HttpResponse {
-    let Some(mut rewrite) = start.rewrite.take() else {
-        return relayed(finish, start);
-    };
+/// The response once `rewrite`, holding its head, releases or replaces it.
+async fn held(
+    mut finish: Finish,
+    mut start: Start,
+    mut rewrite: Box<dyn BodyRewrite>,
+) -> HttpResponse {
     match hold(
         &mut finish,
         &mut start.payload,

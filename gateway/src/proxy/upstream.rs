@@ -13,10 +13,9 @@ use actix_web::http::uri::{self, Authority, PathAndQuery, Scheme};
 use actix_web::http::Uri;
 use awc::error::{ConnectError, SendRequestError};
 use awc::ClientResponse;
-
-use super::idle::{Clock, IdleTimer};
 use uuid::Uuid;
 
+use super::idle::{Clock, IdleTimer};
 use crate::config::model::{Protocol, Service};
 use crate::error::{BodyFault, ProxyError};
 use crate::plugins::context::{ProxyRequest, RequestBody};

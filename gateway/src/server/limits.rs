@@ -38,7 +38,6 @@ pub struct Enforce(pub Arc<ClientLimits>);
 impl<S, B> Transform<S, ServiceRequest> for Enforce
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: Unpin,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
@@ -62,7 +61,6 @@ pub struct EnforceService<S> {
 impl<S, B> Service<ServiceRequest> for EnforceService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: Unpin,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
@@ -87,7 +85,9 @@ where
                 res.response_mut()
                     .head_mut()
                     .set_connection_type(ConnectionType::Close);
-                return Enforced::Refused(Some(res.map_into_right_body()));
+                return Enforced::Refused {
+                    response: Some(res.map_into_right_body()),
+                };
             }
         }
         let has_body = declared.is_some_and(|n| n > 0)
@@ -107,31 +107,35 @@ where
                 payload: Box::pin(guarded),
             });
         }
-        Enforced::Passed(self.service.call(req))
+        Enforced::Passed {
+            inner: self.service.call(req),
+        }
     }
 }
 
-/// The refusal, ready at once, or the inner service's answer.
-pub enum Enforced<F, B> {
-    Refused(Option<ServiceResponse<EitherBody<B>>>),
-    Passed(F),
+pin_project_lite::pin_project! {
+    /// The refusal, ready at once, or the inner service's answer.
+    #[project = EnforcedProj]
+    pub enum Enforced<F, B> {
+        Refused { response: Option<ServiceResponse<EitherBody<B>>> },
+        Passed { #[pin] inner: F },
+    }
 }
-
-// Nothing in it is pinned but `F`, which is `Unpin`: the refusal is only ever moved out.
-impl<F: Unpin, B> Unpin for Enforced<F, B> {}
 
 impl<F, B> Future for Enforced<F, B>
 where
-    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + Unpin,
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
 {
     type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Enforced::Refused(res) => Poll::Ready(Ok(res.take().expect("polled after completion"))),
-            Enforced::Passed(inner) => Pin::new(inner)
-                .poll(cx)
-                .map_ok(ServiceResponse::map_into_left_body),
+        match self.project() {
+            EnforcedProj::Refused { response } => {
+                Poll::Ready(Ok(response.take().expect("polled after completion")))
+            }
+            EnforcedProj::Passed { inner } => {
+                inner.poll(cx).map_ok(ServiceResponse::map_into_left_body)
+            }
         }
     }
 }
