@@ -120,27 +120,25 @@ pub async fn handle(
     } else {
         format!("{upstream_path}?{}", preq.query)
     };
-    let preserved_host = ctx.route.preserve_host.then(|| {
-        preq.http
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    });
+    let preserved_host = if ctx.route.preserve_host {
+        preq.http.headers().get(header::HOST).cloned()
+    } else {
+        None
+    };
     let clock = preq.http.conn_data::<Rc<Clock>>().cloned();
     ctx.upstream_sent = Some(Instant::now());
     match upstreams
         .send(
             &service,
             &upstream_path,
-            preserved_host.flatten().as_deref(),
+            preserved_host,
             preq,
             clock.clone(),
         )
         .await
     {
-        Ok(response) => {
-            relay::respond(Finish { ctx, chain, facts }, response, clock)
+        Ok((head, payload)) => {
+            relay::respond(Finish { ctx, chain, facts }, head, payload, clock)
                 .into_response()
                 .await
         }

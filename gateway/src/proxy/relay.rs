@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use actix_http::ResponseHead;
 use actix_web::body::{BodyStream, BoxBody, SizedStream};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::HttpResponse;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
@@ -83,20 +84,17 @@ impl Responded {
 /// the request's future carries no state for a hold.
 pub fn respond(
     mut finish: Finish,
-    upstream: awc::ClientResponse,
+    mut head: ResponseHead,
+    payload: UpstreamBody,
     clock: Option<Rc<Clock>>,
 ) -> Responded {
     // The upstream's headers move into the response: filtered in place, not copied.
-    let mut received = HeaderMap::new();
-    let mut upstream = upstream.map_body(|head, payload| {
-        received = std::mem::take(&mut head.headers);
-        payload
-    });
+    let received = std::mem::take(&mut head.headers);
     let length = received
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let status = upstream.status();
+    let status = head.status;
     let ctx = &mut finish.ctx;
     ctx.upstream_head = Some(Instant::now());
     ctx.status = status.as_u16();
@@ -113,7 +111,7 @@ pub fn respond(
     let mut start = Start {
         status,
         length,
-        payload: upstream.take_payload(),
+        payload,
         first: None,
         rewrite: None,
         idle,

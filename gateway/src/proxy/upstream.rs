@@ -1,5 +1,5 @@
-//! The upstream side: per-worker awc clients (connection pools reused across requests) and the
-//! mapping of transport failures to Kong's 502/503/504.
+//! The upstream side: per-worker pools of upstream connections (awc's connector, reused
+//! across requests) and the mapping of transport failures to Kong's 502/503/504.
 
 use std::cell::RefCell;
 use std::future::Future as _;
@@ -7,12 +7,13 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use actix_web::body::{self, SizedStream};
+use actix_http::{Payload, RequestHead, ResponseHead};
+use actix_service::Service as _;
+use actix_web::body::{self, BodyStream, BoxBody, SizedStream};
 use actix_web::http::header::{HeaderValue, CONTENT_LENGTH, HOST};
 use actix_web::http::uri::{self, Authority, PathAndQuery, Scheme};
 use actix_web::http::Uri;
 use awc::error::{ConnectError, SendRequestError};
-use awc::ClientResponse;
 use uuid::Uuid;
 
 use super::idle::{Clock, IdleTimer};
@@ -20,21 +21,30 @@ use crate::config::model::{Protocol, Service};
 use crate::error::{BodyFault, ProxyError};
 use crate::plugins::context::{ProxyRequest, RequestBody};
 
-/// One client per connect timeout, created lazily on each worker thread (awc clients are not
-/// `Send`); each keeps its own keep-alive pool.
+/// One connection pool per connect timeout, created lazily on each worker thread (awc's
+/// connections are not `Send`). Requests go straight to a pooled connection: no `awc::Client`
+/// request builder, boxed connector or response wrapper on the way.
 #[derive(Default)]
 pub struct Upstreams {
-    clients: RefCell<foldhash::HashMap<u64, awc::Client>>,
+    pools: RefCell<foldhash::HashMap<u64, Rc<awc::DefaultConnectorService>>>,
     targets: RefCell<foldhash::HashMap<Uuid, Target>>,
 }
 
-/// Where a service's requests go, parsed once per worker: its authority for the request URI
-/// and the `Host` it gets when the route does not preserve the client's (the host, with the
-/// port unless it is 80 or 443).
+/// Where a service's requests go, parsed once per worker: its authority for the request URI,
+/// the URI the pool connects to (and keys its connections by), and the `Host` a request gets
+/// when the route does not preserve the client's (the host, with the port unless it is 80 or
+/// 443).
 struct Target {
     host: String,
     port: u16,
+    to: To,
+}
+
+/// A target's parts a request takes (clones that share their bytes).
+#[derive(Clone)]
+struct To {
     authority: Authority,
+    connect: Uri,
     host_header: HeaderValue,
 }
 
@@ -43,34 +53,29 @@ struct Target {
 const MAX_TARGETS: usize = 1024;
 
 impl Upstreams {
-    fn client(&self, connect_timeout_ms: u64) -> awc::Client {
-        self.clients
+    fn pool(&self, connect_timeout_ms: u64) -> Rc<awc::DefaultConnectorService> {
+        self.pools
             .borrow_mut()
             .entry(connect_timeout_ms)
             .or_insert_with(|| {
-                let connector = awc::Connector::new()
-                    .timeout(Duration::from_millis(connect_timeout_ms.max(1)))
-                    .conn_keep_alive(Duration::from_secs(60))
-                    .limit(0);
-                awc::Client::builder()
-                    .connector(connector)
-                    .no_default_headers()
-                    .disable_redirects()
-                    // The response head's timeout is the request's own (`send`); awc's would
-                    // also cap the body.
-                    .disable_timeout()
-                    .finish()
+                Rc::new(
+                    awc::Connector::new()
+                        .timeout(Duration::from_millis(connect_timeout_ms.max(1)))
+                        .conn_keep_alive(Duration::from_secs(60))
+                        .limit(0)
+                        .finish(),
+                )
             })
             .clone()
     }
 
-    /// The service's authority and default `Host`, or none when its host cannot be either (the
-    /// request then fails as its URL does).
-    fn target(&self, service: &Service) -> Option<(Authority, HeaderValue)> {
+    /// The service's target, or none when its host cannot be an authority or a `Host` (the
+    /// request then fails as an invalid URL).
+    fn target(&self, service: &Service) -> Option<To> {
         let mut targets = self.targets.borrow_mut();
         if let Some(t) = targets.get(&service.id) {
             if t.host == service.host && t.port == service.port {
-                return Some((t.authority.clone(), t.host_header.clone()));
+                return Some(t.to.clone());
             }
         }
         let authority = Authority::try_from(format!("{}:{}", service.host, service.port)).ok()?;
@@ -79,41 +84,46 @@ impl Upstreams {
             port => HeaderValue::from_str(&format!("{}:{port}", service.host)),
         }
         .ok()?;
+        let connect =
+            Uri::from_parts(parts(authority.clone(), PathAndQuery::from_static("/"))).ok()?;
         if targets.len() >= MAX_TARGETS {
             targets.clear();
         }
+        let to = To {
+            authority,
+            connect,
+            host_header,
+        };
         targets.insert(
             service.id,
             Target {
                 host: service.host.clone(),
                 port: service.port,
-                authority: authority.clone(),
-                host_header: host_header.clone(),
+                to: to.clone(),
             },
         );
-        Some((authority, host_header))
+        Some(to)
     }
 
-    /// The request URI: the target's authority and `path_and_query`.
-    fn uri(&self, service: &Service, path_and_query: &str) -> Option<(Uri, HeaderValue)> {
-        let (authority, host_header) = self.target(service)?;
-        let mut parts = uri::Parts::default();
-        parts.scheme = Some(Scheme::HTTP);
-        parts.authority = Some(authority);
-        parts.path_and_query = Some(PathAndQuery::try_from(path_and_query).ok()?);
-        Some((Uri::from_parts(parts).ok()?, host_header))
+    /// The request URI (the target's authority and `path_and_query`) and the target.
+    fn uri(&self, service: &Service, path_and_query: &str) -> Option<(Uri, To)> {
+        let target = self.target(service)?;
+        let path_and_query = PathAndQuery::try_from(path_and_query).ok()?;
+        let uri = Uri::from_parts(parts(target.authority.clone(), path_and_query)).ok()?;
+        Some((uri, target))
     }
 
     /// Sends the request upstream; resolves when the response head arrives, or fails when it
     /// has not within the service's timeout (timed on the connection's `clock` when it has one).
+    /// `host` is the client's `Host` when the route preserves it.
     pub async fn send(
         &self,
         service: &Service,
         path: &str,
-        host_header: Option<&str>,
+        host: Option<HeaderValue>,
         req: ProxyRequest,
         clock: Option<Rc<Clock>>,
-    ) -> Result<ClientResponse, ProxyError> {
+    ) -> Result<(ResponseHead, Payload), ProxyError> {
         if service.protocol != Protocol::Http {
             return Err(ProxyError::UpstreamConnect(format!(
                 "protocol {} upstreams are not supported",
@@ -126,51 +136,48 @@ impl Upstreams {
             path_and_query.push('?');
             path_and_query.push_str(&req.query);
         }
-        let client = self.client(service.connect_timeout);
-        let method = req.http.method().clone();
-        let (mut upstream, default_host) = match self.uri(service, &path_and_query) {
-            Some((uri, default_host)) => (client.request(method, uri), Some(default_host)),
-            // Not a valid URI: awc reports it, as it would for any malformed URL.
-            None => {
-                let url = format!("http://{}:{}{path_and_query}", service.host, service.port);
-                (client.request(method, url.as_str()), None)
-            }
+        let Some((uri, target)) = self.uri(service, &path_and_query) else {
+            return Err(ProxyError::UpstreamInvalid(format!(
+                "invalid upstream URL: http://{}:{}{path_and_query}",
+                service.host, service.port
+            )));
         };
-        *upstream.headers_mut() = req.headers;
-        match (host_header, default_host) {
-            (Some(host), _) => upstream = upstream.insert_header((HOST, host)),
-            (None, Some(host)) => {
-                upstream.headers_mut().insert(HOST, host);
-            }
-            // awc derives it from the URL.
-            (None, None) => {}
-        }
-        let streaming = matches!(req.body, RequestBody::Stream { .. });
-        let head_timeout = if streaming {
-            service.read_timeout + service.write_timeout
-        } else {
-            service.read_timeout
+        let mut head = RequestHead::default();
+        head.method = req.http.method().clone();
+        head.uri = uri;
+        head.headers = req.headers;
+        head.headers
+            .insert(HOST, host.unwrap_or(target.host_header));
+        let head_timeout = match req.body {
+            RequestBody::Stream { .. } => service.read_timeout + service.write_timeout,
+            _ => service.read_timeout,
         };
-        let mut timer = IdleTimer::new(Duration::from_millis(head_timeout.max(1)), clock);
-        // The client's own `Accept-Encoding` (or none) goes upstream: nothing is decoded here.
-        let upstream = upstream.no_decompress();
-        let sending = match req.body {
-            // `Content-Length: 0` only when the client sent it: a GET goes up as it came.
+        // `Content-Length: 0` only when the client sent it: a GET goes up as it came. The
+        // client's own `Accept-Encoding` (or none) goes upstream: nothing is decoded here.
+        let body = match req.body {
             RequestBody::Empty if !req.http.headers().contains_key(CONTENT_LENGTH) => {
-                upstream.send_body(body::None::new())
+                BoxBody::new(body::None::new())
             }
-            RequestBody::Empty => upstream.send(),
-            RequestBody::Buffered(bytes) => upstream.send_body(bytes),
+            RequestBody::Empty => BoxBody::new(bytes::Bytes::new()),
+            RequestBody::Buffered(bytes) => BoxBody::new(bytes),
             RequestBody::Stream {
                 payload,
                 length: Some(n),
-            } => upstream.send_body(SizedStream::new(n, payload)),
+            } => BoxBody::new(SizedStream::new(n, payload)),
             RequestBody::Stream {
                 payload,
                 length: None,
-            } => upstream.send_stream(payload),
+            } => BoxBody::new(BodyStream::new(payload)),
         };
-        let mut sending = std::pin::pin!(sending);
+        let connecting = self.pool(service.connect_timeout).call(awc::Connect {
+            uri: target.connect,
+            addr: None,
+        });
+        let mut timer = IdleTimer::new(Duration::from_millis(head_timeout.max(1)), clock);
+        let mut sending = std::pin::pin!(async move {
+            let connection = connecting.await.map_err(SendRequestError::Connect)?;
+            connection.send_request(head, body).await
+        });
         let sent = std::future::poll_fn(|cx| match sending.as_mut().poll(cx) {
             Poll::Ready(sent) => Poll::Ready(sent),
             Poll::Pending => timer
@@ -180,6 +187,14 @@ impl Upstreams {
         .await;
         sent.map_err(classify)
     }
+}
+
+fn parts(authority: Authority, path_and_query: PathAndQuery) -> uri::Parts {
+    let mut parts = uri::Parts::default();
+    parts.scheme = Some(Scheme::HTTP);
+    parts.authority = Some(authority);
+    parts.path_and_query = Some(path_and_query);
+    parts
 }
 
 fn classify(e: SendRequestError) -> ProxyError {
@@ -208,8 +223,11 @@ mod tests {
     }
 
     fn uri_and_host(upstreams: &Upstreams, s: &Service, path_and_query: &str) -> (String, String) {
-        let (uri, host) = upstreams.uri(s, path_and_query).expect("a valid URI");
-        (uri.to_string(), host.to_str().unwrap().to_owned())
+        let (uri, target) = upstreams.uri(s, path_and_query).expect("a valid URI");
+        (
+            uri.to_string(),
+            target.host_header.to_str().unwrap().to_owned(),
+        )
     }
 
     #[test]

@@ -145,4 +145,12 @@ pub use self::{
     sender::SendClientRequest,
 };
 
+pub use self::client::{Connection, ConnectionIo, ConnectorService};
+
+/// The pooled connector service that `Connector::new()` (with any settings) builds with
+/// `finish()`: a caller can keep it and send on its connections (`Connection::send_request`)
+/// without a `Client` and its request builder.
+pub type DefaultConnectorService =
+    ConnectorService<actix_tls::connect::ConnectorService, actix_rt::net::TcpStream>;
+
 pub(crate) type BoxError = Box<dyn std::error::Error>;

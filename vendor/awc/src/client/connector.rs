@@ -10,7 +10,7 @@ use std::{
 
 use actix_http::Protocol;
 use actix_rt::{
-    net::{ActixStream, TcpStream},
+    net::ActixStream,
     time::{sleep, Sleep},
 };
 use actix_service::Service;
@@ -93,13 +93,7 @@ impl Connector<()> {
     /// - When the `rustls-0_23-native-roots` or `rustls-0_22-native-roots` features are enabled
     ///   and the runtime system has no native root certificates, this method will panic.
     #[allow(clippy::new_ret_no_self, clippy::let_unit_value)]
-    pub fn new() -> Connector<
-        impl Service<
-                ConnectInfo<Uri>,
-                Response = TcpConnection<Uri, TcpStream>,
-                Error = actix_tls::connect::ConnectError,
-            > + Clone,
-    > {
+    pub fn new() -> Connector<actix_tls::connect::ConnectorService> {
         Connector {
             connector: TcpConnector::new(resolver::resolver()).service(),
             config: ConnectorConfig::default(),
