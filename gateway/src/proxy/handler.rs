@@ -44,10 +44,8 @@ pub async fn handle(
     else {
         return ProxyError::NoRoute.response(&request_id);
     };
-    let stripped = found.stripped_prefix().map(str::to_string);
     let route = found.route.clone();
     let service = found.service.cloned();
-    let upstream_path = found.upstream_path;
     let chain = snapshot.chain(route.id);
 
     let client_ip = req
@@ -55,7 +53,7 @@ pub async fn handle(
         .map(|a| headers::ip_text(a.ip()))
         .unwrap_or_default();
     let listen_port = req.app_config().local_addr().port();
-    let client_host = host.map(headers::host_only).unwrap_or("").to_string();
+    let client_host = host.map(headers::host_only).unwrap_or("");
     // Only a route with plugins has a log phase that reads these; capture them before plugins
     // change the headers (hide_credentials).
     let facts = if chain.plugins.is_empty() {
@@ -69,13 +67,14 @@ pub async fn handle(
         &mut upstream_headers,
         &Forwarded {
             client_ip: &client_ip,
-            host: &client_host,
+            host: client_host,
             port: listen_port,
             path: &path,
-            prefix: stripped.as_deref(),
+            prefix: found.stripped_prefix(),
             request_id: &request_id,
         },
     );
+    let upstream_path = found.upstream_path;
     let mut ctx = Ctx {
         request_id,
         received,
@@ -116,7 +115,7 @@ pub async fn handle(
         return exit(Finish { ctx, chain, facts }, response);
     };
     ctx.upstream_uri = if preq.query.is_empty() {
-        upstream_path.clone()
+        upstream_path
     } else {
         format!("{upstream_path}?{}", preq.query)
     };
@@ -130,7 +129,7 @@ pub async fn handle(
     match upstreams
         .send(
             &service,
-            &upstream_path,
+            &ctx.upstream_uri,
             preserved_host,
             preq,
             clock.clone(),

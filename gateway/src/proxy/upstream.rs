@@ -115,11 +115,12 @@ impl Upstreams {
 
     /// Sends the request upstream; resolves when the response head arrives, or fails when it
     /// has not within the service's timeout (timed on the connection's `clock` when it has one).
-    /// `host` is the client's `Host` when the route preserves it.
+    /// `path_and_query` is the upstream URI's (Kong's `upstream_uri`); `host` is the client's
+    /// `Host` when the route preserves it.
     pub async fn send(
         &self,
         service: &Service,
-        path: &str,
+        path_and_query: &str,
         host: Option<HeaderValue>,
         req: ProxyRequest,
         clock: Option<Rc<Clock>>,
@@ -130,13 +131,7 @@ impl Upstreams {
                 service.protocol.as_str()
             )));
         }
-        let mut path_and_query = String::with_capacity(path.len() + 1 + req.query.len());
-        path_and_query.push_str(path);
-        if !req.query.is_empty() {
-            path_and_query.push('?');
-            path_and_query.push_str(&req.query);
-        }
-        let Some((uri, target)) = self.uri(service, &path_and_query) else {
+        let Some((uri, target)) = self.uri(service, path_and_query) else {
             return Err(ProxyError::UpstreamInvalid(format!(
                 "invalid upstream URL: http://{}:{}{path_and_query}",
                 service.host, service.port

@@ -34,9 +34,39 @@ use super::{
     Connect,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// An authority compared and hashed without case, as `Authority` is, but not byte by byte:
+/// equal text (the usual case: every request of a service carries the same authority) is one
+/// comparison, and the hash takes the lowercased text in one write.
+#[derive(Debug, Clone)]
 pub struct Key {
     authority: Authority,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.authority.as_str() == other.authority.as_str() || self.authority == other.authority
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let text = self.authority.as_str().as_bytes();
+        let mut lower = [0u8; 64];
+        match lower.get_mut(..text.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(text);
+                lower.make_ascii_lowercase();
+                state.write(lower);
+            }
+            None => {
+                for b in text {
+                    state.write_u8(b.to_ascii_lowercase());
+                }
+            }
+        }
+    }
 }
 
 impl From<Authority> for Key {
