@@ -2,8 +2,9 @@
 //! upstream, relay the response. Gateway-originated answers (404, 5xx, plugin exits) still go
 //! through the log phase, as in Kong.
 
+use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::Extensions;
 use actix_web::http::header::{self, HeaderMap};
@@ -78,7 +79,7 @@ pub async fn handle(
     let mut ctx = Ctx {
         request_id,
         received,
-        started_at_ms: epoch_ms(),
+        started_at_ms: epoch_ms(received),
         snapshot,
         route,
         service,
@@ -125,13 +126,15 @@ pub async fn handle(
         None
     };
     let clock = preq.http.conn_data::<Rc<Clock>>().cloned();
-    ctx.upstream_sent = Some(Instant::now());
+    let sent = Instant::now();
+    ctx.upstream_sent = Some(sent);
     match upstreams
         .send(
             &service,
             &ctx.upstream_uri,
             preserved_host,
             preq,
+            sent,
             clock.clone(),
         )
         .await
@@ -182,9 +185,60 @@ fn request_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn epoch_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// Milliseconds since the epoch at `at`, a moment just read: the wall clock is read once a
+/// second per thread, and the time since then taken from the monotonic clock, which the
+/// request has already read (a step of the wall clock shows within a second).
+fn epoch_ms(at: Instant) -> i64 {
+    thread_local! {
+        static ANCHOR: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
+    }
+    ANCHOR.with(|anchor| {
+        let since_epoch = match anchor.get() {
+            Some((then, wall)) if at.saturating_duration_since(then) < Duration::from_secs(1) => {
+                wall + at.saturating_duration_since(then)
+            }
+            _ => {
+                let wall = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                anchor.set(Some((at, wall)));
+                wall
+            }
+        };
+        since_epoch.as_millis() as i64
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wall_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    }
+
+    #[test]
+    fn started_at_follows_the_wall_clock_between_readings() {
+        let before = wall_ms();
+        let first = epoch_ms(Instant::now());
+        assert!((before..=wall_ms()).contains(&first), "{first} {before}");
+        // Within the second, from the monotonic clock alone.
+        std::thread::sleep(Duration::from_millis(30));
+        let before = wall_ms();
+        let later = epoch_ms(Instant::now());
+        assert!(
+            (before - 1..=wall_ms() + 1).contains(&later),
+            "{later} {before}"
+        );
+        assert!(later >= first + 30);
+        // A moment in the anchor's second that is ahead of now counts from the anchor.
+        let ahead = epoch_ms(Instant::now() + Duration::from_millis(500));
+        assert!(
+            (later + 499..=wall_ms() + 501).contains(&ahead),
+            "{ahead} {later}"
+        );
+    }
 }

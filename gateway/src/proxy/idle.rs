@@ -83,6 +83,15 @@ impl IdleTimer {
         }
     }
 
+    /// A wait whose silence has been counted since `start` (a moment already read, so the
+    /// first wait reads no clock).
+    pub fn since(timeout: Duration, clock: Option<Rc<Clock>>, start: std::time::Instant) -> Self {
+        IdleTimer {
+            deadline: Some(Instant::from_std(start) + timeout),
+            ..IdleTimer::new(timeout, clock)
+        }
+    }
+
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -126,6 +135,22 @@ mod tests {
         );
         tokio::time::advance(Duration::from_millis(41)).await;
         assert_eq!(poll(&mut timer), Poll::Ready(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_since_a_moment_counts_from_it() {
+        let start = Instant::now();
+        tokio::time::advance(Duration::from_millis(60)).await;
+        let mut timer = IdleTimer::since(Duration::from_millis(100), None, start.into_std());
+        assert_eq!(poll(&mut timer), Poll::Pending);
+        tokio::time::advance(Duration::from_millis(39)).await;
+        assert_eq!(poll(&mut timer), Poll::Pending);
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(
+            poll(&mut timer),
+            Poll::Ready(()),
+            "100 ms after the start, not after the first wait"
+        );
     }
 
     #[tokio::test(start_paused = true)]

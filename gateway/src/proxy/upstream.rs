@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::future::Future as _;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_http::{Payload, RequestHead, ResponseHead};
 use actix_service::Service as _;
@@ -116,13 +116,14 @@ impl Upstreams {
     /// Sends the request upstream; resolves when the response head arrives, or fails when it
     /// has not within the service's timeout (timed on the connection's `clock` when it has one).
     /// `path_and_query` is the upstream URI's (Kong's `upstream_uri`); `host` is the client's
-    /// `Host` when the route preserves it.
+    /// `Host` when the route preserves it. The timeout counts from `sent`.
     pub async fn send(
         &self,
         service: &Service,
         path_and_query: &str,
         host: Option<HeaderValue>,
         req: ProxyRequest,
+        sent: Instant,
         clock: Option<Rc<Clock>>,
     ) -> Result<(ResponseHead, Payload), ProxyError> {
         if service.protocol != Protocol::Http {
@@ -168,7 +169,7 @@ impl Upstreams {
             uri: target.connect,
             addr: None,
         });
-        let mut timer = IdleTimer::new(Duration::from_millis(head_timeout.max(1)), clock);
+        let mut timer = IdleTimer::since(Duration::from_millis(head_timeout.max(1)), clock, sent);
         let mut sending = std::pin::pin!(async move {
             let connection = connecting.await.map_err(SendRequestError::Connect)?;
             connection.send_request(head, body).await

@@ -6,7 +6,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use actix_codec::Framed;
+use actix_codec::{Framed, FramedParts};
 use actix_http::{
     body::{BodySize, MessageBody},
     error::PayloadError,
@@ -18,7 +18,6 @@ use actix_utils::future::poll_fn;
 use bytes::{buf::BufMut, Bytes, BytesMut};
 use futures_core::{ready, Stream};
 use futures_util::SinkExt as _;
-use pin_project_lite::pin_project;
 
 use super::{
     connection::{ConnectionIo, H1Connection},
@@ -60,6 +59,57 @@ fn codec_config() -> ServiceConfig {
         *cell = Some((config.clone(), alive));
         config
     })
+}
+
+thread_local! {
+    /// Buffers of finished exchanges, for the next ones of this thread.
+    static BUFFERS: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Spare buffers a thread keeps.
+const SPARE_BUFFERS: usize = 64;
+
+/// The capacity a buffer starts with (as `Framed::new`'s), and the most one is kept with.
+const BUFFER: usize = 8 * 1024;
+const KEPT_BUFFER: usize = 64 * 1024;
+
+/// A spare buffer, or a new one.
+fn buffer() -> BytesMut {
+    BUFFERS
+        .with(|spare| spare.borrow_mut().pop())
+        .unwrap_or_else(|| BytesMut::with_capacity(BUFFER))
+}
+
+/// Keeps an exchange's buffer for the next one: emptied, and only if it has room for a head and
+/// did not grow past a few reads. Its memory may still be shared with chunks of a body being
+/// relayed; the next read then takes a fresh allocation, as `BytesMut` does for any shared
+/// buffer.
+fn give_back(mut buf: BytesMut) {
+    buf.clear();
+    if buf.capacity() < 1024 || buf.capacity() > KEPT_BUFFER {
+        return;
+    }
+    BUFFERS.with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.len() < SPARE_BUFFERS {
+            spare.push(buf);
+        }
+    });
+}
+
+/// `Framed::new`, with spare buffers: a request's exchange no longer allocates two 8 KiB
+/// buffers and frees them when it ends.
+fn framed<Io: ConnectionIo, U>(io: H1Connection<Io>, codec: U) -> Framed<H1Connection<Io>, U> {
+    let mut parts = FramedParts::with_read_buf(io, codec, buffer());
+    parts.write_buf = buffer();
+    Framed::from_parts(parts)
+}
+
+/// Gives an ended exchange's buffers back (its connection is already released or closed).
+fn recycle<Io: ConnectionIo, U>(framed: Framed<H1Connection<Io>, U>) {
+    let parts = framed.into_parts();
+    give_back(parts.read_buf);
+    give_back(parts.write_buf);
 }
 
 pub(crate) async fn send_request<Io, B>(
@@ -129,7 +179,7 @@ where
     }
 
     // create Framed and prepare sending request
-    let mut framed = Framed::new(io, h1::ClientCodec::new(codec_config()));
+    let mut framed = framed(io, h1::ClientCodec::new(codec_config()));
 
     // Check EXPECT header and enable expect handle flag accordingly.
     // See https://datatracker.ietf.org/doc/html/rfc7231#section-5.1.1
@@ -191,6 +241,7 @@ where
         h1::MessageType::None => {
             let keep_alive = pin_framed.codec_ref().keep_alive();
             pin_framed.io_mut().on_release(keep_alive);
+            recycle(framed);
 
             Ok((head, Payload::None))
         }
@@ -272,18 +323,19 @@ where
     Ok(())
 }
 
-pin_project! {
-    pub(crate) struct PlStream<Io: ConnectionIo> {
-        #[pin]
-        framed: Framed<H1Connection<Io>, h1::ClientPayloadCodec>,
-    }
+/// A response body; its exchange's buffers are given back at its end.
+pub(crate) struct PlStream<Io: ConnectionIo> {
+    /// None once the body has ended.
+    framed: Option<Framed<H1Connection<Io>, h1::ClientPayloadCodec>>,
 }
 
 impl<Io: ConnectionIo> PlStream<Io> {
     fn new(framed: Framed<H1Connection<Io>, h1::ClientCodec>) -> Self {
         let framed = framed.into_map_codec(|codec| codec.into_payload_codec());
 
-        PlStream { framed }
+        PlStream {
+            framed: Some(framed),
+        }
     }
 }
 
@@ -291,13 +343,19 @@ impl<Io: ConnectionIo> Stream for PlStream<Io> {
     type Item = Result<Bytes, PayloadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut this = self.project();
+        let this = self.get_mut();
+        let Some(framed) = this.framed.as_mut() else {
+            return Poll::Ready(None);
+        };
 
-        match ready!(this.framed.as_mut().next_item(cx)?) {
+        match ready!(Pin::new(&mut *framed).next_item(cx)?) {
             Some(Some(chunk)) => Poll::Ready(Some(Ok(chunk))),
             Some(None) => {
-                let keep_alive = this.framed.codec_ref().keep_alive();
-                this.framed.io_mut().on_release(keep_alive);
+                let keep_alive = framed.codec_ref().keep_alive();
+                framed.io_mut().on_release(keep_alive);
+                if let Some(framed) = this.framed.take() {
+                    recycle(framed);
+                }
                 Poll::Ready(None)
             }
             None => Poll::Ready(None),
