@@ -193,10 +193,11 @@ fn epoch_ms(at: Instant) -> i64 {
         static ANCHOR: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
     }
     ANCHOR.with(|anchor| {
-        let since_epoch = match anchor.get() {
-            Some((then, wall)) if at.saturating_duration_since(then) < Duration::from_secs(1) => {
-                wall + at.saturating_duration_since(then)
-            }
+        let since_anchor = anchor
+            .get()
+            .map(|(then, wall)| (at.saturating_duration_since(then), wall));
+        let since_epoch = match since_anchor {
+            Some((elapsed, wall)) if elapsed < Duration::from_secs(1) => wall + elapsed,
             _ => {
                 let wall = SystemTime::now()
                     .duration_since(UNIX_EPOCH)

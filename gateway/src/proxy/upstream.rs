@@ -30,21 +30,22 @@ pub struct Upstreams {
     targets: RefCell<foldhash::HashMap<Uuid, Target>>,
 }
 
-/// Where a service's requests go, parsed once per worker: its authority for the request URI,
-/// the URI the pool connects to (and keys its connections by), and the `Host` a request gets
-/// when the route does not preserve the client's (the host, with the port unless it is 80 or
-/// 443).
+/// Where a service's requests go, parsed once per worker for the service's host and port.
 struct Target {
     host: String,
     port: u16,
     to: To,
 }
 
-/// A target's parts a request takes (clones that share their bytes).
+/// What a request takes from its target (clones that share their bytes).
 #[derive(Clone)]
 struct To {
+    /// For the request URI.
     authority: Authority,
+    /// The URI the pool connects to and keys its connections by.
     connect: Uri,
+    /// The `Host` a request gets when the route does not preserve the client's: the host, with
+    /// the port unless it is 80 or 443.
     host_header: HeaderValue,
 }
 
@@ -105,7 +106,7 @@ impl Upstreams {
         Some(to)
     }
 
-    /// The request URI (the target's authority and `path_and_query`) and the target.
+    /// The request URI (the target's authority and `path_and_query`) and the target's parts.
     fn uri(&self, service: &Service, path_and_query: &str) -> Option<(Uri, To)> {
         let target = self.target(service)?;
         let path_and_query = PathAndQuery::try_from(path_and_query).ok()?;
@@ -174,14 +175,14 @@ impl Upstreams {
             let connection = connecting.await.map_err(SendRequestError::Connect)?;
             connection.send_request(head, body).await
         });
-        let sent = std::future::poll_fn(|cx| match sending.as_mut().poll(cx) {
-            Poll::Ready(sent) => Poll::Ready(sent),
+        let response = std::future::poll_fn(|cx| match sending.as_mut().poll(cx) {
+            Poll::Ready(response) => Poll::Ready(response),
             Poll::Pending => timer
                 .poll_expired(cx)
                 .map(|()| Err(SendRequestError::Timeout)),
         })
         .await;
-        sent.map_err(classify)
+        response.map_err(classify)
     }
 }
 

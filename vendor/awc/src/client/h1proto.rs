@@ -69,9 +69,11 @@ thread_local! {
 /// Spare buffers a thread keeps.
 const SPARE_BUFFERS: usize = 64;
 
-/// The capacity a buffer starts with (as `Framed::new`'s), and the most one is kept with.
+/// The capacity a buffer starts with (as `Framed::new`'s).
 const BUFFER: usize = 8 * 1024;
-const KEPT_BUFFER: usize = 64 * 1024;
+
+/// The room a kept buffer has at least (a head's worth, `Framed`'s low mark) and at most.
+const KEPT_ROOM: std::ops::RangeInclusive<usize> = 1024..=64 * 1024;
 
 /// A spare buffer, or a new one.
 fn buffer() -> BytesMut {
@@ -86,7 +88,7 @@ fn buffer() -> BytesMut {
 /// buffer.
 fn give_back(mut buf: BytesMut) {
     buf.clear();
-    if buf.capacity() < 1024 || buf.capacity() > KEPT_BUFFER {
+    if !KEPT_ROOM.contains(&buf.capacity()) {
         return;
     }
     BUFFERS.with(|spare| {
