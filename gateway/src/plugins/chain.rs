@@ -25,6 +25,12 @@ pub trait Plugin: Send + Sync + 'static {
     /// Kong's priority: higher runs first.
     fn priority(&self) -> i32;
 
+    /// Names of request headers and query arguments that carry this plugin's credentials: the
+    /// log record shows them `REDACTED`.
+    fn secret_names(&self) -> &[String] {
+        &[]
+    }
+
     /// Before the upstream is called; `Err` answers the client at once.
     fn access<'a>(&'a self, _ctx: &'a mut Ctx, _req: &'a mut ProxyRequest) -> Access<'a> {
         Access::Done(Ok(()))
@@ -97,6 +103,9 @@ pub struct Deps {
 #[derive(Default)]
 pub struct Chain {
     pub plugins: Vec<Arc<dyn Plugin>>,
+    /// The plugins' [`Plugin::secret_names`], for the record's request headers, written when
+    /// the request arrives.
+    pub secret_names: Vec<String>,
 }
 
 /// Builds every enabled plugin once, then the chain of each route.
@@ -133,7 +142,14 @@ fn chain_for(route: &Route, built: &[(&PluginEntity, Arc<dyn Plugin>)]) -> Chain
     }
     let mut plugins: Vec<Arc<dyn Plugin>> = best.into_values().map(|(_, p)| p.clone()).collect();
     plugins.sort_by_key(|p| (std::cmp::Reverse(p.priority()), p.name()));
-    Chain { plugins }
+    let secret_names = plugins
+        .iter()
+        .flat_map(|p| p.secret_names().iter().cloned())
+        .collect();
+    Chain {
+        plugins,
+        secret_names,
+    }
 }
 
 /// How specific a plugin is for a route, or `None` when it does not apply to it.

@@ -58,6 +58,8 @@ pub struct ProxyRequest {
     pub headers: HeaderMap,
     /// Query string without `?`, as sent upstream.
     pub query: String,
+    /// The client's `Content-Length`, when it sent one that reads as a number.
+    pub content_length: Option<u64>,
     pub body: RequestBody,
 }
 

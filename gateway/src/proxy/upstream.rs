@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use actix_http::{Payload, RequestHead, ResponseHead};
 use actix_service::Service as _;
 use actix_web::body::{self, BodyStream, BoxBody, SizedStream};
-use actix_web::http::header::{HeaderValue, CONTENT_LENGTH, HOST};
+use actix_web::http::header::{HeaderValue, HOST};
 use actix_web::http::uri::{self, Authority, PathAndQuery, Scheme};
 use actix_web::http::Uri;
 use awc::error::{ConnectError, SendRequestError};
@@ -152,9 +152,7 @@ impl Upstreams {
         // `Content-Length: 0` only when the client sent it: a GET goes up as it came. The
         // client's own `Accept-Encoding` (or none) goes upstream: nothing is decoded here.
         let body = match req.body {
-            RequestBody::Empty if !req.http.headers().contains_key(CONTENT_LENGTH) => {
-                BoxBody::new(body::None::new())
-            }
+            RequestBody::Empty if req.content_length.is_none() => BoxBody::new(body::None::new()),
             RequestBody::Empty => BoxBody::new(bytes::Bytes::new()),
             RequestBody::Buffered(bytes) => BoxBody::new(bytes),
             RequestBody::Stream {

@@ -64,14 +64,14 @@ pub fn proxy(
             // The HTTP layer's own refusals (400, 431, first-head 408) in Kong's body shape.
             let header_timeout = http.header;
             let refusals = RefusalResponses(Rc::new(move |r| error::refusal(r, header_timeout)));
-            let state = shared.state.clone();
+            let state = Rc::new(ProxyState::clone(&shared.state));
             let upstreams = Rc::new(Upstreams::default());
             let app = App::new()
                 .wrap(Enforce(limits))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(Track(shared.in_flight.clone()))
-                .default_service(web::to(move |req, payload| {
-                    handler::handle(req, payload, state.clone(), upstreams.clone())
+                .default_service(fn_service(move |req| {
+                    handler::handle(req, state.clone(), upstreams.clone())
                 }))
                 .into_factory()
                 .map_err(|e: actix_web::Error| e.error_response());

@@ -28,18 +28,31 @@ use crate::plugins::context::Ctx;
 const WORKSPACE_MEMBERS: &str =
     r#""workspace":"00000000-0000-0000-0000-000000000000","workspace_name":"default""#;
 
-/// The request as it arrived. Plugins change the copy of its headers that goes upstream, never
-/// the request itself, so the record reads method, URI, host and headers from it at the log
-/// phase (kept by reference: nothing is copied per request).
+/// The request as it arrived. Its headers move into the request that goes upstream (plugins
+/// change them there), so what the record logs of them is written when the request arrives:
+/// the headers as a JSON object, and the `Host` the client addressed. Method and URI are read
+/// from the request itself at the log phase.
 #[derive(Default)]
 pub struct RequestFacts {
     request: Option<(actix_web::HttpRequest, u16)>,
+    host: Option<HeaderValue>,
+    /// A JSON object: [`request_headers_json`].
+    headers: Vec<u8>,
 }
 
 impl RequestFacts {
-    pub fn capture(req: &actix_web::HttpRequest, listen_port: u16) -> Self {
+    /// `headers` are the client's (`req`'s own were taken from it); `secrets` the route's
+    /// credential names besides those every record hides.
+    pub fn capture(
+        req: &actix_web::HttpRequest,
+        headers: &HeaderMap,
+        listen_port: u16,
+        secrets: &[String],
+    ) -> Self {
         RequestFacts {
             request: Some((req.clone(), listen_port)),
+            host: headers.get(actix_web::http::header::HOST).cloned(),
+            headers: request_headers_json(headers, secrets),
         }
     }
 
@@ -60,9 +73,9 @@ impl RequestFacts {
     /// Answered in pieces, for the record to write without joining them first.
     fn url_parts<'a>(&'a self, port: &'a mut itoa::Buffer) -> Option<[&'a str; 5]> {
         let (req, listen_port) = self.request.as_ref()?;
-        let host = req
-            .headers()
-            .get(actix_web::http::header::HOST)
+        let host = self
+            .host
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str()))
             .unwrap_or_else(|| req.app_config().host());
@@ -81,8 +94,13 @@ impl RequestFacts {
             .unwrap_or_default()
     }
 
-    fn headers(&self) -> Option<&HeaderMap> {
-        self.request.as_ref().map(|(r, _)| r.headers())
+    /// The headers' JSON object; `{}` when none were captured.
+    fn headers(&self) -> &[u8] {
+        if self.headers.is_empty() {
+            b"{}"
+        } else {
+            &self.headers
+        }
     }
 
     /// The query string of the request as it arrived, without `?`.
@@ -286,9 +304,7 @@ impl Record {
             } else {
                 request.str("url", &redact_query(&url.concat(), secrets));
             }
-            let none = HeaderMap::new();
-            let arrived = self.facts.headers().unwrap_or(&none);
-            request.nested("headers", |out| headers(out, arrived, secrets));
+            request.raw_bytes("headers", self.facts.headers());
             if self.facts.query().is_empty() {
                 request.raw("querystring", "{}");
             } else {
@@ -394,6 +410,14 @@ fn headers(out: &mut Members, headers: &HeaderMap, secrets: &[String]) {
             header_value(value, first, secret);
         }
     }
+}
+
+/// Request headers as a record logs them, a JSON object, credentials and `secrets` (the route's
+/// key names) redacted: written when the request arrives, before its headers go upstream.
+pub fn request_headers_json(request_headers: &HeaderMap, secrets: &[String]) -> Vec<u8> {
+    let mut out = Members::object_after(Vec::with_capacity(256));
+    headers(&mut out, request_headers, secrets);
+    out.into_bytes()
 }
 
 /// Response headers as a record logs them, a JSON object: written when the response takes the
@@ -547,7 +571,8 @@ mod tests {
     #[test]
     fn the_url_names_the_host_the_client_addressed() {
         let url = |req: actix_web::test::TestRequest| {
-            RequestFacts::capture(&req.to_http_request(), 8000).url()
+            let req = req.to_http_request();
+            RequestFacts::capture(&req, req.headers(), 8000, &[]).url()
         };
         let spoofed = actix_web::test::TestRequest::get()
             .uri("/mcp?x=1")

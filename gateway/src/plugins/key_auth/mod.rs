@@ -147,6 +147,10 @@ impl Plugin for KeyAuth {
         1250
     }
 
+    fn secret_names(&self) -> &[String] {
+        &self.secret_names
+    }
+
     fn access<'a>(&'a self, ctx: &'a mut Ctx, req: &'a mut ProxyRequest) -> Access<'a> {
         let result = self.authenticate(ctx, req);
         if result.is_ok() && ctx.credential.is_none() && ctx.consumer.is_some() {

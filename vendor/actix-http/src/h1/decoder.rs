@@ -69,6 +69,30 @@ impl PayloadLength {
     }
 }
 
+/// Names outside the `http` crate's standard set that MCP traffic carries on nearly every
+/// message (patched in, see `PATCHES.md`). Parsed to a static name: no allocation for its
+/// lowercased copy, and a clone of it (an upstream request, a log record) is free. The name is
+/// the one `HeaderName::from_bytes` would give, matched case-insensitively.
+fn well_known_name(raw: &[u8]) -> Option<HeaderName> {
+    const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+    const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+    const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+    const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+    const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+    const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    let known = match raw.len() {
+        8 => MCP_NAME,
+        10 => MCP_METHOD,
+        13 => LAST_EVENT_ID,
+        14 => MCP_SESSION_ID,
+        15 => X_FORWARDED_FOR,
+        20 => MCP_PROTOCOL_VERSION,
+        _ => return None,
+    };
+    raw.eq_ignore_ascii_case(known.as_str().as_bytes())
+        .then_some(known)
+}
+
 pub(crate) trait MessageType: Sized {
     fn set_connection_type(&mut self, conn_type: Option<ConnectionType>);
 
@@ -94,9 +118,16 @@ pub(crate) trait MessageType: Sized {
 
         {
             let headers = self.headers_mut();
+            // One allocation for a map that starts empty (a head whose map was taken): it
+            // would otherwise grow, and rehash, three times on the way to a dozen headers.
+            headers.reserve(raw_headers.len());
 
             for idx in raw_headers.iter() {
-                let name = HeaderName::from_bytes(&slice[idx.name.0..idx.name.1]).unwrap();
+                let raw_name = &slice[idx.name.0..idx.name.1];
+                let name = match well_known_name(raw_name) {
+                    Some(name) => name,
+                    None => HeaderName::from_bytes(raw_name).unwrap(),
+                };
 
                 // SAFETY: httparse already checks header value is only visible ASCII bytes
                 // from_maybe_shared_unchecked contains debug assertions so they are omitted here
@@ -623,6 +654,24 @@ impl Decoder for PayloadDecoder {
 mod tests {
     use super::*;
     use crate::{header::SET_COOKIE, HttpMessage as _};
+
+    #[test]
+    fn well_known_names_are_the_names_from_bytes_gives() {
+        for raw in [
+            "Mcp-Method",
+            "MCP-NAME",
+            "mcp-protocol-version",
+            "Mcp-Session-Id",
+            "Last-Event-ID",
+            "X-Forwarded-For",
+        ] {
+            let known = well_known_name(raw.as_bytes()).expect(raw);
+            assert_eq!(known, HeaderName::from_bytes(raw.as_bytes()).unwrap());
+        }
+        for other in ["mcp-methods", "mcp-nane", "content-type", "x-forwarded-fur", ""] {
+            assert!(well_known_name(other.as_bytes()).is_none(), "{other}");
+        }
+    }
 
     impl PayloadType {
         pub(crate) fn unwrap(self) -> PayloadDecoder {
