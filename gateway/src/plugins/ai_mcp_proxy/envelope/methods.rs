@@ -95,16 +95,19 @@ fn key_like(key: &str, canonical: &str) -> bool {
 }
 
 /// Which of `words` (ASCII) `key` matches as [`key_like`] matches: every object key of an
-/// envelope goes through here, and an ASCII key (nearly all) needs only a same-length,
-/// case-insensitive comparison.
+/// envelope goes through here. Folding turns each non-ASCII character into fewer bytes, so a
+/// key of a word's length matches it only byte for byte (case aside), a shorter one never, and
+/// a longer one only when it is not ASCII: most words are told apart by their length alone.
 pub(super) fn key_position(key: &str, words: &[&str]) -> Option<usize> {
-    if key.is_ascii() {
-        words
-            .iter()
-            .position(|w| w.len() == key.len() && w.eq_ignore_ascii_case(key))
-    } else {
-        words.iter().position(|w| key_like(key, w))
-    }
+    let mut ascii = None;
+    words.iter().position(|w| match key.len().cmp(&w.len()) {
+        // The exact spelling first: one comparison of whole words, not a loop over bytes.
+        std::cmp::Ordering::Equal => *w == key || w.as_bytes().eq_ignore_ascii_case(key.as_bytes()),
+        std::cmp::Ordering::Greater => {
+            !*ascii.get_or_insert_with(|| key.is_ascii()) && key_like(key, w)
+        }
+        std::cmp::Ordering::Less => false,
+    })
 }
 
 fn loosely_eq_trimmed(m: &str, canonical: &str) -> bool {
@@ -138,5 +141,42 @@ fn fold_char(c: char) -> (char, Option<char>) {
         '\u{212a}' => ('k', None),
         'ﬅ' | 'ﬆ' => ('s', Some('t')),
         c => (c.to_ascii_lowercase(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_positions_are_the_first_word_each_key_is_like() {
+        let words = ["jsonrpc", "id", "method", "params", "st", "s"];
+        for key in [
+            "jsonrpc",
+            "JSONRPC",
+            "Id",
+            "iD",
+            "method",
+            "METHOD",
+            "paramſ",
+            "PARAMſ",
+            "ﬅ",
+            "ſ",
+            "ſt",
+            "\u{212a}",
+            "ıd",
+            "params ",
+            "param",
+            "methods",
+            "",
+            "ĳ",
+            "parametro",
+        ] {
+            let expected = words.iter().position(|w| key_like(key, w));
+            assert_eq!(key_position(key, &words), expected, "{key:?}");
+        }
+        assert_eq!(key_position("paramſ", &words), Some(3));
+        assert_eq!(key_position("ıd", &words), Some(1));
+        assert_eq!(key_position("ﬅ", &words), Some(4));
     }
 }
