@@ -124,9 +124,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Gateway> {
             Ok(bound)
         };
 
-    let proxy_state = web::Data::new(ProxyState {
+    let proxy_state = ProxyState {
         snapshot: snapshot.clone(),
-    });
+    };
     let in_flight = InFlight::default();
     let limits = Arc::new(ClientLimits {
         body_timeout: settings.client_body_timeout(),

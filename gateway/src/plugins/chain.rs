@@ -103,9 +103,16 @@ pub struct Deps {
 #[derive(Default)]
 pub struct Chain {
     pub plugins: Vec<Arc<dyn Plugin>>,
-    /// The plugins' [`Plugin::secret_names`], for the record's request headers, written when
-    /// the request arrives.
-    pub secret_names: Vec<String>,
+    /// The plugins' [`Plugin::secret_names`] (none when they have none): what the route's
+    /// records redact, in the request's headers and query.
+    pub secret_names: Option<Arc<[String]>>,
+}
+
+impl Chain {
+    /// [`Chain::secret_names`], as a list.
+    pub fn secrets(&self) -> &[String] {
+        self.secret_names.as_deref().unwrap_or(&[])
+    }
 }
 
 /// Builds every enabled plugin once, then the chain of each route.
@@ -142,10 +149,11 @@ fn chain_for(route: &Route, built: &[(&PluginEntity, Arc<dyn Plugin>)]) -> Chain
     }
     let mut plugins: Vec<Arc<dyn Plugin>> = best.into_values().map(|(_, p)| p.clone()).collect();
     plugins.sort_by_key(|p| (std::cmp::Reverse(p.priority()), p.name()));
-    let secret_names = plugins
+    let secret_names: Vec<String> = plugins
         .iter()
         .flat_map(|p| p.secret_names().iter().cloned())
         .collect();
+    let secret_names = (!secret_names.is_empty()).then(|| secret_names.into());
     Chain {
         plugins,
         secret_names,

@@ -43,9 +43,6 @@ pub struct Ctx {
     pub request_size: u64,
     /// Set when the response did not complete normally (`transport_error`, `client_abort`).
     pub failure: Option<&'static str>,
-    /// Header and query argument names that carry credentials on this route (key-auth's
-    /// `key_names`): their values never reach a log record.
-    pub secret_names: Option<Arc<[String]>>,
     /// A plugin's hold on the response body (see [`BodyRewrite`]).
     pub rewrite: Option<Box<dyn BodyRewrite>>,
     pub extensions: Extensions,

@@ -64,7 +64,7 @@ pub async fn handle(
         let facts = if chain.plugins.is_empty() {
             RequestFacts::default()
         } else {
-            RequestFacts::capture(&req, &arrived, listen_port, &chain.secret_names)
+            RequestFacts::capture(&req, &arrived, listen_port, chain.secrets())
         };
         let content_length = request_length(&arrived);
         let body = request_body(&arrived, content_length, payload);
@@ -108,7 +108,6 @@ pub async fn handle(
             response_size: 0,
             request_size: content_length.unwrap_or(0),
             failure: None,
-            secret_names: None,
             rewrite: None,
             extensions: Extensions::new(),
         };

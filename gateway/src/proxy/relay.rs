@@ -45,7 +45,7 @@ impl Finish {
     /// the map itself).
     fn keep_response_headers(&mut self, headers: &HeaderMap) {
         if self.logs() {
-            self.ctx.response_headers_json = Some(record::headers_json(headers));
+            self.ctx.response_headers_json = Some(record::headers_json(headers, &[]));
         }
     }
 
@@ -56,7 +56,8 @@ impl Finish {
             return;
         }
         let facts = std::mem::take(&mut self.facts);
-        let mut record = record::build(&mut self.ctx, facts);
+        let secrets = self.chain.secret_names.clone();
+        let mut record = record::build(&mut self.ctx, facts, secrets);
         for plugin in &self.chain.plugins {
             plugin.log(&mut self.ctx, &mut record);
         }

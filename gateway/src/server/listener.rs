@@ -12,7 +12,7 @@ use actix_http::h1::RefusalResponses;
 use actix_http::{HttpService, KeepAlive};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt as _};
 use actix_web::dev::{AppConfig, Server};
-use actix_web::{web, App};
+use actix_web::App;
 use tracing_actix_web::TracingLogger;
 
 use super::span::RequestSpan;
@@ -30,7 +30,7 @@ use crate::proxy::upstream::Upstreams;
 /// What every proxy worker shares.
 #[derive(Clone)]
 pub struct ProxyApp {
-    pub state: web::Data<ProxyState>,
+    pub state: ProxyState,
     pub limits: Arc<ClientLimits>,
     pub in_flight: InFlight,
 }
@@ -64,7 +64,7 @@ pub fn proxy(
             // The HTTP layer's own refusals (400, 431, first-head 408) in Kong's body shape.
             let header_timeout = http.header;
             let refusals = RefusalResponses(Rc::new(move |r| error::refusal(r, header_timeout)));
-            let state = Rc::new(ProxyState::clone(&shared.state));
+            let state = Rc::new(shared.state.clone());
             let upstreams = Rc::new(Upstreams::default());
             let app = App::new()
                 .wrap(Enforce(limits))

@@ -1,9 +1,11 @@
 //! Kong's log serializer: one JSON object per proxied request, assembled at the log phase from
 //! the request context. Plugins add their own sections (`ai.mcp`) before the log plugins emit it.
 //!
-//! The record keeps what it needs in the request's own shapes (header maps, strings, the
-//! entities' JSON serialized once per configuration) and writes JSON straight from them when a
-//! log plugin asks for the line, once per request however many log plugins there are.
+//! The record keeps what it needs in the request's own shapes (strings, the request itself for
+//! its method and URI, the entities' JSON serialized once per configuration) and writes JSON
+//! straight from them when a log plugin asks for the line, once per request however many log
+//! plugins there are. Header maps move on before the log phase (the request's upstream, the
+//! response's to the client), so their JSON is written when they do.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -36,7 +38,7 @@ const WORKSPACE_MEMBERS: &str =
 pub struct RequestFacts {
     request: Option<(actix_web::HttpRequest, u16)>,
     host: Option<HeaderValue>,
-    /// A JSON object: [`request_headers_json`].
+    /// A JSON object: [`headers_json`].
     headers: Vec<u8>,
 }
 
@@ -52,7 +54,7 @@ impl RequestFacts {
         RequestFacts {
             request: Some((req.clone(), listen_port)),
             host: headers.get(actix_web::http::header::HOST).cloned(),
-            headers: request_headers_json(headers, secrets),
+            headers: headers_json(headers, secrets),
         }
     }
 
@@ -193,8 +195,9 @@ pub struct Record {
 
 /// The record of a request that ends now, from its context and what it looked like on arrival.
 /// The response headers, the request id, the client address and the upstream URI move into the
-/// record: the log phase is their last reader, and plugins read them there.
-pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
+/// record: the log phase is their last reader, and plugins read them there. `secret_names`
+/// are the route's credential names ([`crate::plugins::chain::Chain::secret_names`]).
+pub fn build(ctx: &mut Ctx, facts: RequestFacts, secret_names: Option<Arc<[String]>>) -> Record {
     let now = std::time::Instant::now();
     let total = now.duration_since(ctx.received).as_millis() as u64;
     let proxy = match (ctx.upstream_sent, ctx.upstream_head) {
@@ -210,7 +213,7 @@ pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
         response_headers: ctx
             .response_headers_json
             .take()
-            .unwrap_or_else(|| headers_json(&ctx.response_headers)),
+            .unwrap_or_else(|| headers_json(&ctx.response_headers, &[])),
         response_size: ctx.response_size,
         route: entities.route(&ctx.route),
         latencies: Latencies {
@@ -231,7 +234,7 @@ pub fn build(ctx: &mut Ctx, facts: RequestFacts) -> Record {
         consumer: ctx.consumer.clone(),
         credential: ctx.credential.as_ref().map(|c| (c.id, c.consumer)),
         failure: ctx.failure,
-        secret_names: ctx.secret_names.clone(),
+        secret_names,
         sections: Vec::new(),
         line: OnceCell::new(),
     }
@@ -412,19 +415,13 @@ fn headers(out: &mut Members, headers: &HeaderMap, secrets: &[String]) {
     }
 }
 
-/// Request headers as a record logs them, a JSON object, credentials and `secrets` (the route's
-/// key names) redacted: written when the request arrives, before its headers go upstream.
-pub fn request_headers_json(request_headers: &HeaderMap, secrets: &[String]) -> Vec<u8> {
+/// Headers as a record logs them, a JSON object, credentials and `secrets` (the route's key
+/// names) redacted. Written when their map moves on: a request's as it arrives, before its
+/// headers go upstream; a response's when the response takes the map, for [`build`] to find
+/// in [`Ctx::response_headers_json`].
+pub fn headers_json(map: &HeaderMap, secrets: &[String]) -> Vec<u8> {
     let mut out = Members::object_after(Vec::with_capacity(256));
-    headers(&mut out, request_headers, secrets);
-    out.into_bytes()
-}
-
-/// Response headers as a record logs them, a JSON object: written when the response takes the
-/// map, for [`build`] to find in [`Ctx::response_headers_json`].
-pub fn headers_json(response_headers: &HeaderMap) -> Vec<u8> {
-    let mut out = Members::object_after(Vec::with_capacity(256));
-    headers(&mut out, response_headers, &[]);
+    headers(&mut out, map, secrets);
     out.into_bytes()
 }
 

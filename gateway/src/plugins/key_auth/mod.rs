@@ -3,8 +3,6 @@
 
 pub mod schema;
 
-use std::sync::Arc;
-
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -43,8 +41,6 @@ pub struct KeyAuth {
     settings: Settings,
     /// Key names as header names (those that are valid header names).
     headers: Vec<HeaderName>,
-    /// The key names, for log redaction.
-    secret_names: Arc<[String]>,
 }
 
 impl KeyAuth {
@@ -55,12 +51,7 @@ impl KeyAuth {
             .iter()
             .filter_map(|n| HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()).ok())
             .collect();
-        let secret_names = settings.key_names.clone().into();
-        Ok(KeyAuth {
-            settings,
-            headers,
-            secret_names,
-        })
+        Ok(KeyAuth { settings, headers })
     }
 
     /// The presented key and where it was found (`Ok(header)` / `Err(query name)`).
@@ -96,7 +87,6 @@ impl KeyAuth {
 
     #[allow(clippy::result_large_err)] // the early answer is built once per rejected request
     fn authenticate(&self, ctx: &mut Ctx, req: &mut ProxyRequest) -> Result<(), HttpResponse> {
-        ctx.secret_names = Some(self.secret_names.clone());
         let Some((key, found_in)) = self.find_key(req) else {
             return match self.anonymous(ctx) {
                 Some(()) => Ok(()),
@@ -147,8 +137,9 @@ impl Plugin for KeyAuth {
         1250
     }
 
+    /// The key names: the record redacts them whether or not a key was valid.
     fn secret_names(&self) -> &[String] {
-        &self.secret_names
+        &self.settings.key_names
     }
 
     fn access<'a>(&'a self, ctx: &'a mut Ctx, req: &'a mut ProxyRequest) -> Access<'a> {

@@ -99,14 +99,13 @@ fn key_like(key: &str, canonical: &str) -> bool {
 /// key of a word's length matches it only byte for byte (case aside), a shorter one never, and
 /// a longer one only when it is not ASCII: most words are told apart by their length alone.
 pub(super) fn key_position(key: &str, words: &[&str]) -> Option<usize> {
+    use std::cmp::Ordering;
     let mut ascii = None;
     words.iter().position(|w| match key.len().cmp(&w.len()) {
         // The exact spelling first: one comparison of whole words, not a loop over bytes.
-        std::cmp::Ordering::Equal => *w == key || w.as_bytes().eq_ignore_ascii_case(key.as_bytes()),
-        std::cmp::Ordering::Greater => {
-            !*ascii.get_or_insert_with(|| key.is_ascii()) && key_like(key, w)
-        }
-        std::cmp::Ordering::Less => false,
+        Ordering::Equal => *w == key || w.as_bytes().eq_ignore_ascii_case(key.as_bytes()),
+        Ordering::Greater => !*ascii.get_or_insert_with(|| key.is_ascii()) && key_like(key, w),
+        Ordering::Less => false,
     })
 }
 
