@@ -199,10 +199,6 @@ impl Actor for TelemetryActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Lines may have queued before the start (or the restart): collect them.
         self.tick(ctx);
-        // Histogram storage is drained by upkeep; do it here, off the request path.
-        ctx.run_interval(Duration::from_secs(5), |_, _| {
-            crate::telemetry::metrics::handle().run_upkeep();
-        });
     }
 }
 

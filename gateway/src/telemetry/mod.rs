@@ -1,6 +1,7 @@
-//! Telemetry: metric names in one place, the Kong-shaped log record, the log sink handle and the
-//! Prometheus recorder.
+//! Telemetry: metric names in one place, the Kong-shaped log record, the log sink handle, the
+//! metrics recorder and its histograms.
 
+pub mod histogram;
 pub mod http_log;
 pub mod json;
 pub mod log_file;

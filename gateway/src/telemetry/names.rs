@@ -54,5 +54,9 @@ pub const AI_MCP_LATENCY_BUCKETS_MS: &[f64] = &[
 pub const SIZE_BUCKETS_BYTES: &[f64] = &[
     128.0, 512.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
 ];
+/// Buckets of a histogram no list above names (Prometheus clients' default).
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 /// Buckets for events per stream.
 pub const EVENT_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 500.0, 1000.0];
