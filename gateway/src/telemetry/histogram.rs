@@ -33,22 +33,21 @@ struct Series {
     labels: Vec<String>,
     bounds: &'static [f64],
     /// Counts of handles recorded on a thread that did not register them.
-    shared: Arc<Counts>,
+    shared: Counts,
     /// Each registering thread's counts, by [`thread_token`].
-    owned: Mutex<Vec<(usize, Arc<Counts>)>>,
+    owned: Mutex<Vec<(usize, Counts)>>,
 }
 
-/// Samples per bucket (not cumulative; the last one past every bound) and their sum.
-struct Counts {
-    buckets: Box<[AtomicU64]>,
-    /// An `f64`'s bits.
-    sum: AtomicU64,
-}
+/// A series' counts of one thread (or the shared ones), in one allocation: the sum of the
+/// samples (an `f64`'s bits) first, next to the first buckets, which take most samples; then
+/// the samples per bucket (not cumulative), the last one past every bound.
+type Counts = Arc<[AtomicU64]>;
 
 /// What [`Histograms::register`] hands out: the series' counts of the registering thread.
 struct Handle {
     owner: usize,
-    mine: Arc<Counts>,
+    bounds: &'static [f64],
+    mine: Counts,
     series: Arc<Series>,
 }
 
@@ -67,56 +66,56 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Counts {
-    fn new(bounds: &[f64]) -> Arc<Self> {
-        Arc::new(Counts {
-            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            sum: AtomicU64::new(0f64.to_bits()),
-        })
-    }
+const SUM: usize = 0;
 
-    /// For the one thread that writes these counts.
-    fn add_as_owner(&self, bucket: usize, value: f64) {
-        let n = &self.buckets[bucket];
-        n.store(n.load(Relaxed) + 1, Relaxed);
-        let sum = f64::from_bits(self.sum.load(Relaxed)) + value;
-        self.sum.store(sum.to_bits(), Relaxed);
-    }
+fn counts(bounds: &[f64]) -> Counts {
+    let mut counts: Vec<AtomicU64> = (0..bounds.len() + 2).map(|_| AtomicU64::new(0)).collect();
+    counts[SUM] = AtomicU64::new(0f64.to_bits());
+    counts.into()
+}
 
-    /// For counts any thread may write.
-    fn add_shared(&self, bucket: usize, value: f64) {
-        self.buckets[bucket].fetch_add(1, Relaxed);
-        let mut sum = self.sum.load(Relaxed);
-        loop {
-            let next = (f64::from_bits(sum) + value).to_bits();
-            match self.sum.compare_exchange_weak(sum, next, Relaxed, Relaxed) {
-                Ok(_) => return,
-                Err(now) => sum = now,
-            }
+/// The slot of `value`'s bucket: the first bound it does not exceed, else the last bucket. NaN
+/// exceeds every bound, as the exporter counts it. Bounds are few and most samples fall in the
+/// first buckets, so a scan from the start takes one or two comparisons.
+fn slot(bounds: &[f64], value: f64) -> usize {
+    1 + bounds
+        .iter()
+        .position(|bound| value <= *bound)
+        .unwrap_or(bounds.len())
+}
+
+/// For the one thread that writes `counts`.
+fn add_as_owner(counts: &[AtomicU64], slot: usize, value: f64) {
+    let n = &counts[slot];
+    n.store(n.load(Relaxed) + 1, Relaxed);
+    let sum = f64::from_bits(counts[SUM].load(Relaxed)) + value;
+    counts[SUM].store(sum.to_bits(), Relaxed);
+}
+
+/// For counts any thread may write.
+fn add_shared(counts: &[AtomicU64], slot: usize, value: f64) {
+    counts[slot].fetch_add(1, Relaxed);
+    let mut sum = counts[SUM].load(Relaxed);
+    loop {
+        let next = (f64::from_bits(sum) + value).to_bits();
+        match counts[SUM].compare_exchange_weak(sum, next, Relaxed, Relaxed) {
+            Ok(_) => return,
+            Err(now) => sum = now,
         }
     }
 }
 
 impl Series {
-    /// The bucket of `value`: the first bound it does not exceed, else the last. NaN exceeds
-    /// every bound, as the exporter counts it.
-    fn bucket(&self, value: f64) -> usize {
-        if value.is_nan() {
-            return self.bounds.len();
-        }
-        self.bounds.partition_point(|bound| *bound < value)
-    }
-
     /// Per-bucket counts and the sum over every thread's counts.
     fn totals(&self) -> (Vec<u64>, f64) {
         let mut buckets = vec![0u64; self.bounds.len() + 1];
         let mut sum = 0.0;
         let owned = lock(&self.owned);
         for counts in owned.iter().map(|(_, c)| c).chain([&self.shared]) {
-            for (total, n) in buckets.iter_mut().zip(counts.buckets.iter()) {
+            for (total, n) in buckets.iter_mut().zip(&counts[SUM + 1..]) {
                 *total += n.load(Relaxed);
             }
-            sum += f64::from_bits(counts.sum.load(Relaxed));
+            sum += f64::from_bits(counts[SUM].load(Relaxed));
         }
         (buckets, sum)
     }
@@ -124,11 +123,11 @@ impl Series {
 
 impl HistogramFn for Handle {
     fn record(&self, value: f64) {
-        let bucket = self.series.bucket(value);
+        let slot = slot(self.bounds, value);
         if thread_token() == self.owner {
-            self.mine.add_as_owner(bucket, value);
+            add_as_owner(&self.mine, slot, value);
         } else {
-            self.series.shared.add_shared(bucket, value);
+            add_shared(&self.series.shared, slot, value);
         }
     }
 }
@@ -161,7 +160,7 @@ impl Histograms {
                     name,
                     labels,
                     bounds,
-                    shared: Counts::new(bounds),
+                    shared: counts(bounds),
                     owned: Mutex::default(),
                 })
             })
@@ -172,7 +171,7 @@ impl Histograms {
             match owned.iter().find(|(token, _)| *token == owner) {
                 Some((_, counts)) => counts.clone(),
                 None => {
-                    let counts = Counts::new(series.bounds);
+                    let counts = counts(series.bounds);
                     owned.push((owner, counts.clone()));
                     counts
                 }
@@ -180,6 +179,7 @@ impl Histograms {
         };
         Histogram::from_arc(Arc::new(Handle {
             owner,
+            bounds: series.bounds,
             mine,
             series,
         }))
