@@ -1,6 +1,8 @@
 //! Throughput, latency, CPU and memory under wrk: the mock directly, through the gateway and
 //! through nginx, for each workload and connection count. The three targets of one point run
-//! back to back so that they share the machine's conditions.
+//! back to back so that they share the machine's conditions, and take turns for several rounds:
+//! a drift of the machine's speed (other tenants, frequency) then falls on all three alike, and
+//! each reports its median round.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -80,6 +82,9 @@ pub struct Point {
     /// Peak resident set of the proxy's processes during the point, KiB.
     pub proxy_peak_kib: Option<u64>,
     pub mock_peak_kib: u64,
+    /// Requests per second of every round of this point, in the order they ran; the point's
+    /// other figures are those of its median round.
+    pub rounds_rps: Vec<f64>,
 }
 
 /// What wrk's `done()` hook prints.
@@ -97,6 +102,7 @@ struct WrkSummary {
 #[derive(Debug, Serialize)]
 pub struct LoadResults {
     pub points: Vec<Point>,
+    pub rounds: usize,
     pub duration_s: u64,
     pub warmup_s: u64,
 }
@@ -146,64 +152,75 @@ pub async fn run(
     let mock = upstreams.load_pids();
     let ticks = procs::clock_ticks_per_second() as f64;
     let mut points = Vec::new();
+    let rounds = args.rounds.max(1);
     for &connections in &args.connections {
         for workload in Workload::ALL {
-            for server in &servers {
-                let url = format!("{}{}", server.base, workload.path());
-                let script = match workload {
-                    Workload::ToolsCall => &scripts.0,
-                    Workload::RestGet => &scripts.1,
-                };
-                if let Some(pids) = server.pids {
-                    layout.place(pids, connections)?;
-                }
-                wrk(args, layout, script, &url, connections, args.warmup)?;
-                let threads_before = match server.target {
-                    Target::Gateway => Some(procs::thread_ticks(gateway_pids.0[0])?),
-                    _ => None,
-                };
-                let proxy_before = server.pids.map(|p| p.cpu_ticks()).transpose()?;
-                let mock_before = mock.cpu_ticks()?;
-                if let Some(p) = server.pids {
-                    p.reset_peak()?;
-                }
-                mock.reset_peak()?;
-                let summary = wrk(args, layout, script, &url, connections, args.duration)?;
-                let proxy_after = server.pids.map(|p| p.cpu_ticks()).transpose()?;
-                let others = match threads_before {
-                    Some(before) => Some(others_than_busiest(
-                        &before,
-                        &procs::thread_ticks(gateway_pids.0[0])?,
-                    )),
-                    None => None,
-                };
-                let mock_after = mock.cpu_ticks()?;
-                let per_request = |ticks_used: u64| {
-                    ticks_used as f64 / ticks * 1e6 / summary.requests.max(1) as f64
-                };
-                let seconds = summary.duration_us as f64 / 1e6;
-                let point = Point {
-                    target: server.target,
-                    workload,
-                    connections,
-                    requests: summary.requests,
-                    seconds,
-                    rps: summary.requests as f64 / seconds.max(1e-9),
-                    p50_us: summary.p50,
-                    p99_us: summary.p99,
-                    p999_us: summary.p999,
-                    max_us: summary.max,
-                    errors: summary.errors,
-                    proxy_cpu_us: proxy_before
-                        .zip(proxy_after)
-                        .map(|(b, a)| per_request(a - b)),
-                    gateway_other_threads_cpu_us: others.map(per_request),
-                    mock_cpu_us: per_request(mock_after - mock_before),
-                    proxy_peak_kib: server.pids.map(|p| p.peak_rss_kib()).transpose()?,
-                    mock_peak_kib: mock.peak_rss_kib()?,
-                };
-                eprintln!(
-                    "bench: {:<7} {:<38} c={:<3} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  p99.9 {:>6.0} µs  errors {}",
+            let mut measured: Vec<Vec<Point>> = vec![Vec::new(); servers.len()];
+            for round in 0..rounds {
+                for (index, server) in servers.iter().enumerate() {
+                    let url = format!("{}{}", server.base, workload.path());
+                    let script = match workload {
+                        Workload::ToolsCall => &scripts.0,
+                        Workload::RestGet => &scripts.1,
+                    };
+                    if let Some(pids) = server.pids {
+                        layout.place(pids, connections)?;
+                    }
+                    // Later rounds find the connections' paths warm: a shorter warm-up.
+                    let warmup = if round == 0 {
+                        args.warmup
+                    } else {
+                        args.warmup.div_ceil(2)
+                    };
+                    wrk(args, layout, script, &url, connections, warmup)?;
+                    let threads_before = match server.target {
+                        Target::Gateway => Some(procs::thread_ticks(gateway_pids.0[0])?),
+                        _ => None,
+                    };
+                    let proxy_before = server.pids.map(|p| p.cpu_ticks()).transpose()?;
+                    let mock_before = mock.cpu_ticks()?;
+                    if let Some(p) = server.pids {
+                        p.reset_peak()?;
+                    }
+                    mock.reset_peak()?;
+                    let summary = wrk(args, layout, script, &url, connections, args.duration)?;
+                    let proxy_after = server.pids.map(|p| p.cpu_ticks()).transpose()?;
+                    let others = match threads_before {
+                        Some(before) => Some(others_than_busiest(
+                            &before,
+                            &procs::thread_ticks(gateway_pids.0[0])?,
+                        )),
+                        None => None,
+                    };
+                    let mock_after = mock.cpu_ticks()?;
+                    let per_request = |ticks_used: u64| {
+                        ticks_used as f64 / ticks * 1e6 / summary.requests.max(1) as f64
+                    };
+                    let seconds = summary.duration_us as f64 / 1e6;
+                    let point = Point {
+                        target: server.target,
+                        workload,
+                        connections,
+                        requests: summary.requests,
+                        seconds,
+                        rps: summary.requests as f64 / seconds.max(1e-9),
+                        p50_us: summary.p50,
+                        p99_us: summary.p99,
+                        p999_us: summary.p999,
+                        max_us: summary.max,
+                        errors: summary.errors,
+                        proxy_cpu_us: proxy_before
+                            .zip(proxy_after)
+                            .map(|(b, a)| per_request(a - b)),
+                        gateway_other_threads_cpu_us: others.map(per_request),
+                        mock_cpu_us: per_request(mock_after - mock_before),
+                        proxy_peak_kib: server.pids.map(|p| p.peak_rss_kib()).transpose()?,
+                        mock_peak_kib: mock.peak_rss_kib()?,
+                        rounds_rps: Vec::new(),
+                    };
+                    eprintln!(
+                    "bench: round {} {:<7} {:<38} c={:<3} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  p99.9 {:>6.0} µs  errors {}",
+                    round + 1,
                     server.target.label(),
                     workload.label(),
                     connections,
@@ -213,17 +230,42 @@ pub async fn run(
                     point.p999_us,
                     point.errors
                 );
-                points.push(point);
+                    measured[index].push(point);
+                }
             }
+            points.extend(measured.into_iter().map(median_round));
         }
     }
     gateway.proc.stop();
     nginx.proc.stop();
     Ok(LoadResults {
         points,
+        rounds,
         duration_s: args.duration,
         warmup_s: args.warmup,
     })
+}
+
+/// The round of median throughput (the lower middle of an even count), with every round's
+/// throughput, the sum of their errors (a failed request in any round shows) and the highest
+/// peak memory of any round.
+fn median_round(rounds: Vec<Point>) -> Point {
+    let rounds_rps: Vec<f64> = rounds.iter().map(|p| p.rps).collect();
+    let errors = rounds.iter().map(|p| p.errors).sum();
+    let proxy_peak_kib = rounds.iter().filter_map(|p| p.proxy_peak_kib).max();
+    let mock_peak_kib = rounds
+        .iter()
+        .map(|p| p.mock_peak_kib)
+        .max()
+        .unwrap_or_default();
+    let mut by_rps = rounds;
+    by_rps.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let mut median = by_rps.swap_remove((by_rps.len() - 1) / 2);
+    median.rounds_rps = rounds_rps;
+    median.errors = errors;
+    median.proxy_peak_kib = proxy_peak_kib;
+    median.mock_peak_kib = mock_peak_kib;
+    median
 }
 
 /// Ticks used by every thread but the busiest one between two samples.

@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// Seconds of warm-up before each load point (not measured).
     #[arg(long, default_value_t = 2)]
     pub warmup: u64,
+    /// Rounds per load point: the direct, gateway and nginx runs of a point take turns this
+    /// many times, and each reports its round of median throughput (all rounds are listed).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Connection counts of the load points.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     pub connections: Vec<u32>,

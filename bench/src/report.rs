@@ -167,8 +167,8 @@ fn render(r: &Results) -> String {
     if let Some(l) = &r.load {
         let _ = writeln!(
             w,
-            "| load points | {} s measured after {} s of warm-up, keep-alive, one wrk thread |",
-            l.duration_s, l.warmup_s
+            "| load points | {} rounds of {} s measured after {} s of warm-up ({} s after the first round), keep-alive, one wrk thread |",
+            l.rounds, l.duration_s, l.warmup_s, l.warmup_s.div_ceil(2)
         );
     }
     let _ = writeln!(w, "| run time | {} s |", r.elapsed.as_secs());
@@ -332,19 +332,24 @@ fn load_tables(w: &mut String, l: &LoadResults) {
         let _ = writeln!(w, "### {}\n", workload.label());
         let _ = writeln!(
             w,
-            "| conns | target | req/s | p50 µs | p99 µs | p99.9 µs | max µs | proxy CPU µs/req | of which off the worker | mock CPU µs/req | proxy peak RSS | errors |"
+            "| conns | target | req/s | req/s of each round | p50 µs | p99 µs | p99.9 µs | max µs | proxy CPU µs/req | of which off the worker | mock CPU µs/req | proxy peak RSS | errors |"
         );
         let _ = writeln!(
             w,
-            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for p in l.points.iter().filter(|p| p.workload == workload) {
             let _ = writeln!(
                 w,
-                "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {:.1} | {} | {} |",
+                "| {} | {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {:.1} | {} | {} |",
                 p.connections,
                 p.target.label(),
                 p.rps,
+                p.rounds_rps
+                    .iter()
+                    .map(|r| format!("{r:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 p.p50_us,
                 p.p99_us,
                 p.p999_us,
@@ -540,12 +545,16 @@ fn method(w: &mut String) {
   client capabilities, no session) and `GET /users`; the proxies serve them under
   `/marketplace`. Every target is checked to answer both correctly before the load starts.
 - wrk with one thread and keep-alive connections; for each point direct, gateway and nginx run
-  back to back (warm-up, then the measured run). Latency percentiles are wrk's; p99.9 comes
-  from its `done()` hook. Errors count socket errors and non-2xx/3xx answers.
+  back to back (warm-up, then the measured run), and take turns for several rounds (`--rounds`,
+  3 by default), so a drift of the machine's speed during the run falls on all three alike.
+  Each row shows its round of median throughput (every figure of the row from that one run)
+  and every round's throughput; errors are summed and peak RSS is the highest over the rounds.
+  Latency percentiles are wrk's; p99.9 comes from its `done()` hook. Errors count socket
+  errors and non-2xx/3xx answers.
 - CPU per request: the utime + stime delta of the server's processes (`/proc/<pid>/stat`, all
   threads; nginx master and workers) over the measured run, divided by the requests wrk
   completed. "mock CPU" is the upstream's share. Peak RSS: `VmHWM` after resetting it
-  (`/proc/<pid>/clear_refs`) at the start of each point; for nginx the sum over its processes.
+  (`/proc/<pid>/clear_refs`) at the start of each run; for nginx the sum over its processes.
 - "of which off the worker": the gateway's CPU per request spent outside its busiest thread
   (the one proxy worker), from `/proc/<pid>/task/*/stat`: the telemetry actor writing the
   file-log lines, mostly.
