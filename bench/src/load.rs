@@ -231,6 +231,9 @@ pub async fn run(
                     point.errors
                 );
                     measured[index].push(point);
+                    if server.target == Target::Gateway {
+                        gateway.truncate_file_log()?;
+                    }
                 }
             }
             points.extend(measured.into_iter().map(median_round));

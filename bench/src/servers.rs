@@ -318,6 +318,8 @@ impl Upstreams {
 pub struct Gateway {
     pub proc: Proc,
     pub addr: SocketAddr,
+    /// Its file-log file.
+    pub file_log: PathBuf,
 }
 
 impl Gateway {
@@ -329,8 +331,11 @@ impl Gateway {
         upstreams: &Upstreams,
         name: &str,
     ) -> anyhow::Result<Gateway> {
-        let config = upstreams.kong_yaml(&work.file(&format!("{name}-file-log.jsonl")));
-        Gateway::start_with(args, work, layout, name, &config, None)
+        let file_log = work.file(&format!("{name}-file-log.jsonl"));
+        let config = upstreams.kong_yaml(&file_log);
+        let mut gateway = Gateway::start_with(args, work, layout, name, &config, None)?;
+        gateway.file_log = file_log;
+        Ok(gateway)
     }
 
     /// Starts `gateway` on fresh ports with `config` (a decK file); `wrapper` runs it under
@@ -369,8 +374,31 @@ impl Gateway {
         let mut proc = Proc::spawn(command, name)?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let timeout = Duration::from_secs(if wrapper.is_some() { 180 } else { 20 });
-        wait_listening(&mut proc, addr, timeout).with_context(|| format!("starting {name}"))?;
-        Ok(Gateway { proc, addr })
+        wait_listening(&mut proc, addr, timeout).with_context(|| {
+            let err = work.file(&format!("{name}.err"));
+            format!(
+                "starting {name}; the end of its stderr:\n{}",
+                procs::tail(&err, 20)
+            )
+        })?;
+        Ok(Gateway {
+            proc,
+            addr,
+            file_log: PathBuf::new(),
+        })
+    }
+
+    /// Empties its file-log file (the gateway appends, so it goes on at the new end): the load
+    /// points write gigabytes of lines, which no one reads.
+    pub fn truncate_file_log(&self) -> anyhow::Result<()> {
+        if self.file_log.as_os_str().is_empty() {
+            return Ok(());
+        }
+        match std::fs::OpenOptions::new().write(true).open(&self.file_log) {
+            Ok(file) => Ok(file.set_len(0)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("truncating {}", self.file_log.display())),
+        }
     }
 
     pub fn pids(&self) -> Pids {
