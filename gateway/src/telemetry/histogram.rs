@@ -12,6 +12,7 @@
 //! counts with atomic additions instead, so no sample is lost whichever thread records it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -204,50 +205,27 @@ impl Histograms {
             write_type_line(&mut out, &name, "histogram");
             for series in all {
                 let (buckets, sum) = series.totals();
-                let mut below = 0u64;
-                for (bound, n) in series.bounds.iter().zip(&buckets) {
-                    below += n;
-                    let le = Some(("le", bound));
+                let mut line = |suffix, le: Option<&dyn Display>, value: &dyn Display| {
+                    let le = le.map(|bound| ("le", bound));
                     write_metric_line(
                         &mut out,
                         &name,
-                        Some("bucket"),
+                        Some(suffix),
                         &series.labels,
                         le,
-                        below,
+                        value,
                         None,
                     );
+                };
+                let mut below = 0u64;
+                for (bound, n) in series.bounds.iter().zip(&buckets) {
+                    below += n;
+                    line("bucket", Some(bound), &below);
                 }
                 let count: u64 = buckets.iter().sum();
-                let le = Some(("le", "+Inf"));
-                write_metric_line(
-                    &mut out,
-                    &name,
-                    Some("bucket"),
-                    &series.labels,
-                    le,
-                    count,
-                    None,
-                );
-                let none = None::<(&str, &str)>;
-                write_metric_line(
-                    &mut out,
-                    &name,
-                    Some("sum"),
-                    &series.labels,
-                    none,
-                    sum,
-                    None,
-                );
-                write_metric_line(
-                    &mut out,
-                    &name,
-                    Some("count"),
-                    &series.labels,
-                    none,
-                    count,
-                    None,
-                );
+                line("bucket", Some(&"+Inf"), &count);
+                line("sum", None, &sum);
+                line("count", None, &count);
             }
             out.push('\n');
         }
