@@ -166,12 +166,7 @@ pub async fn run(
                     if let Some(pids) = server.pids {
                         layout.place(pids, connections)?;
                     }
-                    // Later rounds find the connections' paths warm: a shorter warm-up.
-                    let warmup = if round == 0 {
-                        args.warmup
-                    } else {
-                        args.warmup.div_ceil(2)
-                    };
+                    let warmup = round_warmup(args.warmup, round);
                     wrk(args, layout, script, &url, connections, warmup)?;
                     let threads_before = match server.target {
                         Target::Gateway => Some(procs::thread_ticks(gateway_pids.0[0])?),
@@ -247,6 +242,16 @@ pub async fn run(
         duration_s: args.duration,
         warmup_s: args.warmup,
     })
+}
+
+/// Seconds of warm-up before a run of `round` (from 0): later rounds find the connections'
+/// paths warm, so half of `warmup`.
+pub fn round_warmup(warmup: u64, round: usize) -> u64 {
+    if round == 0 {
+        warmup
+    } else {
+        warmup.div_ceil(2)
+    }
 }
 
 /// The round of median throughput (the lower middle of an even count), with every round's
@@ -368,4 +373,62 @@ fn wrk(
         .find(|l| l.starts_with('{'))
         .with_context(|| format!("no summary in wrk's output: {stdout}"))?;
     serde_json::from_str(line).with_context(|| format!("wrk summary {line}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(rps: f64, errors: u64, peak: u64) -> Point {
+        Point {
+            target: Target::Gateway,
+            workload: Workload::ToolsCall,
+            connections: 32,
+            requests: rps as u64,
+            seconds: 1.0,
+            rps,
+            p50_us: rps / 1000.0,
+            p99_us: 0.0,
+            p999_us: 0.0,
+            max_us: 0.0,
+            errors,
+            proxy_cpu_us: Some(rps / 100.0),
+            gateway_other_threads_cpu_us: None,
+            mock_cpu_us: 0.0,
+            proxy_peak_kib: Some(peak),
+            mock_peak_kib: peak / 2,
+            rounds_rps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_point_is_its_median_round_with_every_round_listed() {
+        let point = median_round(vec![
+            run(300.0, 0, 10),
+            run(100.0, 2, 30),
+            run(200.0, 1, 20),
+        ]);
+        assert_eq!(point.rps, 200.0);
+        assert_eq!(point.p50_us, 0.2, "every figure from the median round");
+        assert_eq!(point.proxy_cpu_us, Some(2.0));
+        assert_eq!(
+            point.rounds_rps,
+            [300.0, 100.0, 200.0],
+            "in the order they ran"
+        );
+        assert_eq!(point.errors, 3, "summed over the rounds");
+        assert_eq!(point.proxy_peak_kib, Some(30), "the highest peak");
+        assert_eq!(point.mock_peak_kib, 15);
+        // An even count takes the lower middle.
+        assert_eq!(median_round(vec![run(4.0, 0, 1), run(1.0, 0, 1)]).rps, 1.0);
+        assert_eq!(median_round(vec![run(7.0, 0, 1)]).rps, 7.0);
+    }
+
+    #[test]
+    fn later_rounds_warm_up_for_half_as_long() {
+        assert_eq!(round_warmup(2, 0), 2);
+        assert_eq!(round_warmup(2, 1), 1);
+        assert_eq!(round_warmup(3, 2), 2);
+        assert_eq!(round_warmup(0, 1), 0);
+    }
 }

@@ -207,3 +207,18 @@ pub fn read_trimmed(path: &Path) -> Option<String> {
         .ok()
         .map(|s| s.trim().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines_or_says_why_there_are_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.err");
+        std::fs::write(&path, "a\nb\nc\n").unwrap();
+        assert_eq!(tail(&path, 2), "b\nc");
+        assert_eq!(tail(&path, 10), "a\nb\nc");
+        assert!(tail(&dir.path().join("missing"), 2).contains("missing"));
+    }
+}

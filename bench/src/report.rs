@@ -168,7 +168,7 @@ fn render(r: &Results) -> String {
         let _ = writeln!(
             w,
             "| load points | {} rounds of {} s measured after {} s of warm-up ({} s after the first round), keep-alive, one wrk thread |",
-            l.rounds, l.duration_s, l.warmup_s, l.warmup_s.div_ceil(2)
+            l.rounds, l.duration_s, l.warmup_s, crate::load::round_warmup(l.warmup_s, 1)
         );
     }
     let _ = writeln!(w, "| run time | {} s |", r.elapsed.as_secs());

@@ -318,8 +318,8 @@ impl Upstreams {
 pub struct Gateway {
     pub proc: Proc,
     pub addr: SocketAddr,
-    /// Its file-log file.
-    pub file_log: PathBuf,
+    /// Its file-log file, when it runs the run's configuration ([`Gateway::start`]).
+    pub file_log: Option<PathBuf>,
 }
 
 impl Gateway {
@@ -334,7 +334,7 @@ impl Gateway {
         let file_log = work.file(&format!("{name}-file-log.jsonl"));
         let config = upstreams.kong_yaml(&file_log);
         let mut gateway = Gateway::start_with(args, work, layout, name, &config, None)?;
-        gateway.file_log = file_log;
+        gateway.file_log = Some(file_log);
         Ok(gateway)
     }
 
@@ -384,20 +384,16 @@ impl Gateway {
         Ok(Gateway {
             proc,
             addr,
-            file_log: PathBuf::new(),
+            file_log: None,
         })
     }
 
     /// Empties its file-log file (the gateway appends, so it goes on at the new end): the load
     /// points write gigabytes of lines, which no one reads.
     pub fn truncate_file_log(&self) -> anyhow::Result<()> {
-        if self.file_log.as_os_str().is_empty() {
-            return Ok(());
-        }
-        match std::fs::OpenOptions::new().write(true).open(&self.file_log) {
-            Ok(file) => Ok(file.set_len(0)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("truncating {}", self.file_log.display())),
+        match &self.file_log {
+            Some(path) => truncate(path),
+            None => Ok(()),
         }
     }
 
@@ -407,6 +403,15 @@ impl Gateway {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+}
+
+/// Empties the file at `path`; nothing to do when there is none yet.
+fn truncate(path: &Path) -> anyhow::Result<()> {
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(file) => Ok(file.set_len(0)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("truncating {}", path.display())),
     }
 }
 
@@ -506,4 +511,26 @@ http {{
 }}
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncating_empties_the_file_and_appending_goes_on_at_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        truncate(&path).expect("no file yet: nothing to do");
+        let mut writer = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut writer, b"first line\n").unwrap();
+        truncate(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        std::io::Write::write_all(&mut writer, b"next\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"next\n");
+    }
 }

@@ -3,8 +3,9 @@
 //! would from the exporter.
 //!
 //! The exporter keeps every sample in a shared queue (an atomic push under an epoch pin, plus a
-//! generation counter) and sorts them into buckets later, on the telemetry thread. A request
-//! records five samples, so that cost is paid five times per request, twice over. Here a sample
+//! generation counter) until its upkeep or a scrape sorts them into buckets: a `tools/call`
+//! records five samples, each paid for on the request and again when it is sorted, and the
+//! queue holds every sample since the last upkeep. Here a sample
 //! is one bucket increment and one addition to the sum, in memory its thread owns: each thread
 //! that registers a series gets its own counts for it, which only that thread writes (plain
 //! loads and stores, no locked instruction), and `/metrics` adds the threads' counts up. A
@@ -14,12 +15,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use metrics::{Histogram, HistogramFn, Key, SharedString};
 use metrics_exporter_prometheus::formatting::{
     key_to_parts, write_help_line, write_metric_line, write_type_line,
 };
+
+use super::lock;
 
 /// Every histogram registered so far, by key.
 pub struct Histograms {
@@ -63,16 +66,11 @@ fn thread_token() -> usize {
     TOKEN.with(|t| std::ptr::from_ref(t) as usize)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 const SUM: usize = 0;
 
+/// Zero counts for `bounds` (the bits of 0.0 are zero too).
 fn counts(bounds: &[f64]) -> Counts {
-    let mut counts: Vec<AtomicU64> = (0..bounds.len() + 2).map(|_| AtomicU64::new(0)).collect();
-    counts[SUM] = AtomicU64::new(0f64.to_bits());
-    counts.into()
+    (0..bounds.len() + 2).map(|_| AtomicU64::new(0)).collect()
 }
 
 /// The slot of `value`'s bucket: the first bound it does not exceed, else the last bucket. NaN

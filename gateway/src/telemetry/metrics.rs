@@ -24,7 +24,7 @@ struct GatewayRecorder {
 }
 
 /// The upper bounds of a histogram's buckets, by its name.
-pub fn buckets(name: &str) -> &'static [f64] {
+fn buckets(name: &str) -> &'static [f64] {
     match name {
         names::AI_MCP_LATENCY | names::AI_MCP_FIRST_EVENT => names::AI_MCP_LATENCY_BUCKETS_MS,
         names::AI_MCP_RESPONSE_SIZE => names::SIZE_BUCKETS_BYTES,

@@ -18,6 +18,7 @@ use actix::prelude::*;
 use bytes::Bytes;
 
 use super::http_log::HttpLogTarget;
+use super::lock;
 use super::names;
 
 /// Where a line goes.
@@ -122,12 +123,6 @@ impl Pipe {
             f(&mine[i].1)
         })
     }
-}
-
-/// A poisoned lock only means a thread panicked while holding it; the buffers stay whole
-/// lines (a line is appended in one call), so they are used as they are.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The queue between requests and the telemetry actor, bounded at `capacity` lines held.
