@@ -406,3 +406,60 @@ async fn response_headers_are_the_upstreams_end_to_end_ones() {
         assert!(headers.contains_key(kong), "{kong} missing: {headers:?}");
     }
 }
+
+/// Request bodies reach the upstream byte for byte, whatever their size: a large JSON body
+/// (read whole by ai-mcp-proxy, then written to the connection as it is) and a small one take
+/// turns on one kept-alive upstream connection, so a body's framing that went wrong would
+/// corrupt the next exchange.
+#[tokio::test]
+async fn request_bodies_of_any_size_reach_the_upstream_intact() {
+    use crate::rig::{read_request, FakeUpstream};
+    use tokio::io::AsyncWriteExt;
+
+    let fake = FakeUpstream::start(|mut stream| async move {
+        while let Some(body) = read_request(&mut stream).await {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            if stream.write_all(head.as_bytes()).await.is_err()
+                || stream.write_all(&body).await.is_err()
+            {
+                break;
+            }
+        }
+    })
+    .await;
+    let yaml = format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: echo\n    url: http://{}\n    routes:\n      - name: echo\n        paths: [/echo]\nplugins:\n  - name: ai-mcp-proxy\n    config:\n      mode: passthrough-listener\n      max_request_body_size: 4194304\n",
+        fake.addr
+    );
+    let h = Harness::start(Options::default(), &yaml).await;
+    let call = |pad: usize| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"get_user","arguments":{{"id":"a1b2c3d4"}},"_meta":{{"pad":"{}"}}}}}}"#,
+            "ab".repeat(pad / 2)
+        )
+    };
+    for pad in [1_000_000, 10, 300_000, 65_536, 2_000_000, 0] {
+        let body = call(pad);
+        let res = h
+            .mcp_post(h.url("/echo/mcp"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "pad {pad}");
+        let echoed = res.bytes().await.unwrap();
+        assert_eq!(echoed.len(), body.len(), "pad {pad}");
+        assert!(
+            echoed == body.as_bytes(),
+            "pad {pad}: the upstream got other bytes"
+        );
+    }
+    assert_eq!(
+        fake.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "every exchange on one upstream connection"
+    );
+}

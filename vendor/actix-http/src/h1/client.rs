@@ -106,6 +106,15 @@ impl ClientCodec {
         }
     }
 
+    /// Accounts for `n` body bytes the caller writes to the connection itself, bypassing the
+    /// write buffer (patched in, see `PATCHES.md`). True when the request's body is framed by
+    /// `Content-Length` and `n` bytes are still due; the codec then counts them as written.
+    /// False, and nothing changes, for any other framing (a chunked body needs its framing
+    /// around the bytes).
+    pub fn claim_body_bytes(&mut self, n: u64) -> bool {
+        self.inner.encoder.te.claim(n)
+    }
+
     /// Convert message codec to a payload codec
     pub fn into_payload_codec(self) -> ClientPayloadCodec {
         ClientPayloadCodec { inner: self.inner }

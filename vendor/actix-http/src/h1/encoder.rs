@@ -461,6 +461,18 @@ impl TransferEncoding {
         }
     }
 
+    /// Counts `n` bytes written past the buffer when the body is framed by its length and
+    /// that many are still due (see `ClientCodec::claim_body_bytes`).
+    pub fn claim(&mut self, n: u64) -> bool {
+        match self.kind {
+            TransferEncodingKind::Length(ref mut remaining) if *remaining >= n => {
+                *remaining -= n;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Encode message. Return `EOF` state of encoder
     #[inline]
     pub fn encode(&mut self, msg: &[u8], buf: &mut BytesMut) -> io::Result<bool> {

@@ -287,16 +287,14 @@ where
     B::Error: Into<BoxError>,
 {
     if let Some(chunk) = first_chunk {
-        framed.as_mut().write(h1::Message::Chunk(Some(chunk)))?;
+        write_chunk(framed.as_mut(), chunk).await?;
     }
 
     let mut eof = false;
     while !eof {
         while !eof && !framed.as_ref().is_write_buf_full() {
             match poll_fn(|cx| body.as_mut().poll_next(cx)).await {
-                Some(Ok(chunk)) => {
-                    framed.as_mut().write(h1::Message::Chunk(Some(chunk)))?;
-                }
+                Some(Ok(chunk)) => write_chunk(framed.as_mut(), chunk).await?,
                 Some(Err(err)) => return Err(SendRequestError::Body(err.into())),
                 None => {
                     eof = true;
@@ -322,6 +320,32 @@ where
     }
 
     framed.get_mut().flush().await?;
+    Ok(())
+}
+
+/// Body chunks at least this large are written to the connection as they are instead of being
+/// copied into the write buffer first (patched in, see `PATCHES.md`).
+const DIRECT_WRITE: usize = 64 * 1024;
+
+/// Writes one body chunk: a large chunk of a body framed by `Content-Length` goes straight to
+/// the connection, after what the write buffer holds; any other is encoded into the buffer.
+async fn write_chunk<Io: ConnectionIo>(
+    mut framed: Pin<&mut Framed<Io, h1::ClientCodec>>,
+    chunk: Bytes,
+) -> Result<(), SendRequestError> {
+    if chunk.len() < DIRECT_WRITE || !framed.codec_mut().claim_body_bytes(chunk.len() as u64) {
+        framed.as_mut().write(h1::Message::Chunk(Some(chunk)))?;
+        return Ok(());
+    }
+    poll_fn(|cx| framed.as_mut().flush(cx)).await?;
+    let mut rest = &chunk[..];
+    while !rest.is_empty() {
+        let n = poll_fn(|cx| framed.as_mut().io_pin().poll_write(cx, rest)).await?;
+        if n == 0 {
+            return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+        }
+        rest = &rest[n..];
+    }
     Ok(())
 }
 
