@@ -103,8 +103,8 @@ fn parse_error(e: serde_json::Error) -> String {
 /// Nesting depth outside strings, without recursion.
 pub(super) fn too_deep(body: &[u8]) -> bool {
     // Going past the limit takes more opening brackets than that, in strings or not; counting
-    // them is a loop the compiler vectorises, and it settles nearly every body.
-    if body.iter().filter(|b| matches!(b, b'{' | b'[')).count() <= MAX_DEPTH {
+    // them settles nearly every body.
+    if opening_brackets(body) <= MAX_DEPTH {
         return false;
     }
     let mut depth = 0usize;
@@ -127,6 +127,24 @@ pub(super) fn too_deep(body: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// How many `{` and `[` the bytes hold. The two differ only in bit 0x20, so one comparison
+/// tests both; counted 32 bytes at a time into a byte-wide sum, a loop the compiler turns into
+/// vector compares (a filtered count over every byte is not vectorised: about 2.3 instructions
+/// per byte of a `tools/call`).
+pub(super) fn opening_brackets(body: &[u8]) -> usize {
+    let is_open = |b: u8| u8::from(b | 0x20 == b'{');
+    let mut chunks = body.chunks_exact(32);
+    let mut n = 0usize;
+    for chunk in &mut chunks {
+        n += usize::from(chunk.iter().fold(0u8, |acc, &b| acc + is_open(b)));
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .map(|&b| usize::from(is_open(b)))
+        .sum::<usize>()
 }
 
 /// The bytes after the string whose opening quote came just before `rest`; none when the string

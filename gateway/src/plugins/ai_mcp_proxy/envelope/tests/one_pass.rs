@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use proptest::prelude::*;
 use serde::de::IgnoredAny;
 
-use super::super::classify::too_deep;
+use super::super::classify::{opening_brackets, too_deep};
 use super::super::members::{envelope, is_rpc_like, plain_members, scan_members, Members};
 use super::super::response::{plain_message, read_message};
 use super::super::scan::scan_object_text_with;
@@ -349,5 +349,24 @@ proptest! {
         let mut body = vec![b'['; openers];
         body.extend(tail);
         prop_assert_eq!(too_deep(&body), too_deep_bytewise(&body));
+    }
+
+    #[test]
+    fn opening_brackets_are_every_brace_and_bracket(body in prop::collection::vec(any::<u8>(), 0..300)) {
+        let expected = body.iter().filter(|b| matches!(b, b'{' | b'[')).count();
+        prop_assert_eq!(opening_brackets(&body), expected);
+    }
+}
+
+#[test]
+fn opening_brackets_fill_whole_chunks_and_the_rest() {
+    for len in [0, 1, 31, 32, 33, 64, 95, 1000] {
+        let body = vec![b'{'; len];
+        assert_eq!(opening_brackets(&body), len);
+        // Bytes one bit away from either bracket are not counted.
+        let near: Vec<u8> = (0..len)
+            .map(|i| [b'{' ^ 1, b'[' ^ 0x40, b';', b'}'][i % 4])
+            .collect();
+        assert_eq!(opening_brackets(&near), 0);
     }
 }
