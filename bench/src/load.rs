@@ -1,10 +1,11 @@
 //! Throughput, latency, CPU and memory under wrk: the mock directly, through the gateway and
-//! through nginx, for each workload and connection count. The three targets of one point run
+//! through nginx (twice: with the usual forwarding headers, and sending the upstream the same
+//! headers as the gateway), for each workload and connection count. The targets of one point run
 //! back to back so that they share the machine's conditions, and take turns for several rounds:
-//! a drift of the machine's speed (other tenants, frequency) then falls on all three alike, and
+//! a drift of the machine's speed (other tenants, frequency) then falls on all of them alike, and
 //! each reports its median round.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -15,12 +16,15 @@ use crate::http;
 use crate::procs::{self, Pids};
 use crate::servers::{Gateway, Layout, Nginx, Upstreams, WorkDir};
 use crate::RunArgs;
+use mock_marketplace::Options;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Target {
     Direct,
     Gateway,
     Nginx,
+    /// nginx sending the upstream Kong's headers, as the gateway does.
+    NginxKong,
 }
 
 impl Target {
@@ -29,6 +33,7 @@ impl Target {
             Target::Direct => "direct",
             Target::Gateway => "gateway",
             Target::Nginx => "nginx",
+            Target::NginxKong => "nginx, Kong's headers",
         }
     }
 }
@@ -127,8 +132,9 @@ pub async fn run(
     layout: &Layout,
     upstreams: &Upstreams,
 ) -> anyhow::Result<LoadResults> {
+    check_header_parity(args, work, layout).await?;
     let gateway = Gateway::start(args, work, layout, upstreams, "gateway-load")?;
-    let nginx = Nginx::start(args, work, layout, upstreams.load_addr)?;
+    let nginx = Nginx::start(args, work, layout, upstreams.load_addr, "nginx")?;
     let gateway_pids = gateway.pids();
     let servers = [
         Server {
@@ -144,6 +150,11 @@ pub async fn run(
         Server {
             target: Target::Nginx,
             base: nginx.url("/marketplace"),
+            pids: Some(&nginx.pids),
+        },
+        Server {
+            target: Target::NginxKong,
+            base: nginx.kong_url("/marketplace"),
             pids: Some(&nginx.pids),
         },
     ];
@@ -214,7 +225,7 @@ pub async fn run(
                         rounds_rps: Vec::new(),
                     };
                     eprintln!(
-                    "bench: round {} {:<7} {:<38} c={:<3} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  p99.9 {:>6.0} µs  errors {}",
+                    "bench: round {} {:<21} {:<38} c={:<3} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  p99.9 {:>6.0} µs  errors {}",
                     round + 1,
                     server.target.label(),
                     workload.label(),
@@ -283,6 +294,62 @@ fn others_than_busiest(before: &HashMap<u32, u64>, after: &HashMap<u32, u64>) ->
         .map(|(tid, t)| t.saturating_sub(before.get(tid).copied().unwrap_or(0)))
         .collect();
     used.iter().sum::<u64>() - used.iter().max().copied().unwrap_or(0)
+}
+
+/// The gateway and nginx's Kong server send the upstream the same header names for the same
+/// request, so that the upstream's share compares like for like: checked on an in-process
+/// recording mock, before anything is measured.
+async fn check_header_parity(
+    args: &RunArgs,
+    work: &WorkDir,
+    layout: &Layout,
+) -> anyhow::Result<()> {
+    let mock = mock_marketplace::spawn(Options::default()).await?;
+    let config = format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: check\n    url: {}\n    routes:\n      - name: check-route\n        paths:\n          - /marketplace\n",
+        mock.url()
+    );
+    let gateway = Gateway::start_with(args, work, layout, "gateway-headers", &config, None)?;
+    let nginx = Nginx::start(args, work, layout, mock.addr(), "nginx-headers")?;
+    let client = http::client()?;
+    let mut names = Vec::new();
+    for url in [
+        gateway.url("/marketplace/users"),
+        nginx.kong_url("/marketplace/users"),
+    ] {
+        mock.state().clear_requests();
+        let answer = client.get(&url).send().await?;
+        if !answer.status().is_success() {
+            bail!("GET {url}: {}", answer.status());
+        }
+        let requests = mock.state().requests();
+        let [request] = requests.as_slice() else {
+            bail!(
+                "GET {url}: the mock saw {} requests, not one",
+                requests.len()
+            );
+        };
+        names.push(header_names(request));
+    }
+    gateway.proc.stop();
+    nginx.proc.stop();
+    if names[0] != names[1] {
+        bail!(
+            "nginx's Kong server and the gateway send different headers upstream: only the \
+             gateway {:?}, only nginx {:?} (servers::KONG_UPSTREAM_HEADERS)",
+            names[0].difference(&names[1]).collect::<Vec<_>>(),
+            names[1].difference(&names[0]).collect::<Vec<_>>()
+        );
+    }
+    Ok(())
+}
+
+fn header_names(request: &mock_marketplace::RecordedRequest) -> BTreeSet<String> {
+    request
+        .headers
+        .iter()
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// Every target answers both workloads correctly before anything is measured.

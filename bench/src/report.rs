@@ -144,7 +144,9 @@ fn render(r: &Results) -> String {
         w,
         "What the gateway costs: the marketplace mock served directly, through the gateway \
          (`ai-mcp-proxy` passthrough with `log_statistics`, file-log and prometheus with \
-         `ai_metrics`), and through nginx as a plain reverse proxy, loaded in the same run. \
+         `ai_metrics`), and through nginx as a plain reverse proxy (twice: with the usual \
+         forwarding headers, and sending the upstream the headers the gateway sends), loaded in \
+         the same run. \
          Everything above \"History\" is written by `bench/run.sh`; the figures are this run's.\n"
     );
     let _ = writeln!(w, "## Conditions\n");
@@ -273,9 +275,19 @@ fn load_targets(w: &mut String, l: &LoadResults) {
         ) else {
             continue;
         };
+        // The same request upstream: informative beside the target, which is plain nginx.
+        let like_for_like =
+            l.find(Target::NginxKong, workload, busiest)
+                .map_or(String::new(), |k| {
+                    format!(
+                        "; nginx sending Kong's headers {:.0} ({:.2}×)",
+                        k.rps,
+                        g.rps / k.rps
+                    )
+                });
         let _ = writeln!(
             w,
-            "| throughput through the gateway ≥ nginx's, {busiest} connections, {} | {:.0} vs {:.0} req/s ({:.2}×) | {} |",
+            "| throughput through the gateway ≥ nginx's, {busiest} connections, {} | {:.0} vs {:.0} req/s ({:.2}×){like_for_like} | {} |",
             workload.label(),
             g.rps,
             n.rps,
@@ -366,9 +378,12 @@ fn load_tables(w: &mut String, l: &LoadResults) {
         let _ = writeln!(w);
         let _ = writeln!(
             w,
-            "| conns | gateway/direct req/s | gateway/nginx req/s | added p50 gateway / nginx µs | added p99 gateway / nginx µs | added p99.9 gateway / nginx µs | proxy CPU/req gateway/nginx |"
+            "| conns | gateway/direct req/s | gateway/nginx req/s | gateway/nginx (Kong's headers) req/s | added p50 gateway / nginx µs | added p99 gateway / nginx µs | added p99.9 gateway / nginx µs | proxy CPU/req gateway/nginx | mock CPU/req behind gateway/nginx/nginx (Kong's headers) µs |"
         );
-        let _ = writeln!(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        let _ = writeln!(
+            w,
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
         let mut conns: Vec<u32> = l.points.iter().map(|p| p.connections).collect();
         conns.sort_unstable();
         conns.dedup();
@@ -384,9 +399,12 @@ fn load_tables(w: &mut String, l: &LoadResults) {
                 (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
                 _ => "–".into(),
             };
+            let kong = l.find(Target::NginxKong, workload, c);
+            let kong_rps = kong.map_or("–".into(), |k| format!("{:.2}", g.rps / k.rps));
+            let kong_mock = kong.map_or("–".into(), |k| format!("{:.1}", k.mock_cpu_us));
             let _ = writeln!(
                 w,
-                "| {c} | {:.2} | {:.2} | {:+.0} / {:+.0} | {:+.0} / {:+.0} | {:+.0} / {:+.0} | {cpu} |",
+                "| {c} | {:.2} | {:.2} | {kong_rps} | {:+.0} / {:+.0} | {:+.0} / {:+.0} | {:+.0} / {:+.0} | {cpu} | {:.1} / {:.1} / {kong_mock} |",
                 g.rps / d.rps,
                 g.rps / n.rps,
                 g.p50_us - d.p50_us,
@@ -395,6 +413,8 @@ fn load_tables(w: &mut String, l: &LoadResults) {
                 n.p99_us - d.p99_us,
                 g.p999_us - d.p999_us,
                 n.p999_us - d.p999_us,
+                g.mock_cpu_us,
+                n.mock_cpu_us,
             );
         }
         let _ = writeln!(w);
@@ -538,15 +558,22 @@ fn method(w: &mut String) {
   recorder off; the gateway runs the configuration of `config/observability.yaml`
   (ai-mcp-proxy `passthrough-listener` with `log_statistics`, prometheus with `ai_metrics`,
   status-code and latency metrics, file-log to a scratch file); nginx proxies `/marketplace/`
-  to the mock with `proxy_http_version 1.1`, an upstream `keepalive 64` pool, the usual
-  `X-Forwarded-*`/`X-Real-IP` headers and its default access log.
+  to the mock with `proxy_http_version 1.1`, an upstream `keepalive 64` pool and its default
+  access log, from two servers of one process: "nginx" sets the usual `X-Forwarded-For`,
+  `X-Forwarded-Proto` and `X-Real-IP`; "nginx, Kong's headers" sets the eight headers Kong (and
+  so the gateway) adds upstream: those three, `X-Forwarded-Host`, `-Port`, `-Path`, `-Prefix`
+  and `X-Kong-Request-Id` (`$request_id`). The second is the like-for-like reference: the
+  upstream parses the same request behind it as behind the gateway (before the load, both send
+  one request to a recording mock and the run stops if the header names differ). The targets
+  are judged against the first.
 - Workloads: `POST /mcp` with a 2026-07-28 `tools/call` of `get_user` (headers
   `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, `params._meta` with the protocol version and
   client capabilities, no session) and `GET /users`; the proxies serve them under
   `/marketplace`. Every target is checked to answer both correctly before the load starts.
-- wrk with one thread and keep-alive connections; for each point direct, gateway and nginx run
-  back to back (warm-up, then the measured run), and take turns for several rounds (`--rounds`,
-  3 by default), so a drift of the machine's speed during the run falls on all three alike.
+- wrk with one thread and keep-alive connections; for each point direct, gateway and both
+  nginx servers run back to back (warm-up, then the measured run), and take turns for several
+  rounds (`--rounds`, 3 by default), so a drift of the machine's speed during the run falls on
+  all of them alike.
   Each row shows its round of median throughput (every figure of the row from that one run)
   and every round's throughput; errors are summed and peak RSS is the highest over the rounds.
   Latency percentiles are wrk's; p99.9 comes from its `done()` hook. Errors count socket
@@ -570,4 +597,75 @@ fn method(w: &mut String) {
   the peak growth stays under a tenth of the bytes moved through one request at a time.
 "#
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(target: Target, rps: f64, mock_cpu_us: f64) -> Point {
+        Point {
+            target,
+            workload: Workload::RestGet,
+            connections: 32,
+            requests: rps as u64,
+            seconds: 1.0,
+            rps,
+            p50_us: 100.0,
+            p99_us: 200.0,
+            p999_us: 300.0,
+            max_us: 400.0,
+            errors: 0,
+            proxy_cpu_us: (target != Target::Direct).then_some(10.0),
+            gateway_other_threads_cpu_us: None,
+            mock_cpu_us,
+            proxy_peak_kib: None,
+            mock_peak_kib: 1024,
+            rounds_rps: vec![rps],
+        }
+    }
+
+    fn results() -> LoadResults {
+        LoadResults {
+            points: vec![
+                point(Target::Direct, 1000.0, 8.0),
+                point(Target::Gateway, 900.0, 9.0),
+                point(Target::Nginx, 1000.0, 8.2),
+                point(Target::NginxKong, 800.0, 8.9),
+            ],
+            rounds: 1,
+            duration_s: 1,
+            warmup_s: 1,
+        }
+    }
+
+    #[test]
+    fn the_throughput_target_is_judged_on_plain_nginx_with_kongs_headers_beside_it() {
+        let mut w = String::new();
+        load_targets(&mut w, &results());
+        let line = w
+            .lines()
+            .find(|l| l.starts_with("| throughput") && l.contains("REST"))
+            .expect("a throughput line");
+        assert!(
+            line.contains("900 vs 1000 req/s (0.90×); nginx sending Kong's headers 800 (1.12×)"),
+            "{line}"
+        );
+        assert!(line.ends_with("| **missed** |"), "{line}");
+    }
+
+    #[test]
+    fn the_ratio_table_has_kongs_headers_and_each_upstream_share() {
+        let mut w = String::new();
+        load_tables(&mut w, &results());
+        assert!(w.contains("| 32 | nginx, Kong's headers | 800 |"), "{w}");
+        let ratios = w
+            .lines()
+            .find(|l| l.starts_with("| 32 | 0.90 |"))
+            .expect("the ratio row");
+        assert_eq!(
+            ratios,
+            "| 32 | 0.90 | 0.90 | 1.12 | +0 / +0 | +0 / +0 | +0 / +0 | 1.00× | 9.0 / 8.2 / 8.9 |"
+        );
+    }
 }

@@ -415,12 +415,28 @@ fn truncate(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// nginx as a plain reverse proxy to the load mock, with upstream keepalive.
+/// nginx as a plain reverse proxy to the load mock, with upstream keepalive: one server with the
+/// usual forwarding headers (`addr`), and one that sends the upstream the headers the gateway
+/// sends, Kong's (`kong_addr`), so that the upstream parses the same request behind both.
 pub struct Nginx {
     pub proc: Proc,
     pub addr: SocketAddr,
+    pub kong_addr: SocketAddr,
     pub pids: Pids,
 }
+
+/// The headers Kong adds upstream (besides `Host`), as nginx's `kong` server sets them: the
+/// gateway's set, checked against what it sends by [`crate::load`] before every run.
+pub const KONG_UPSTREAM_HEADERS: [(&str, &str); 8] = [
+    ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
+    ("X-Forwarded-Proto", "$scheme"),
+    ("X-Forwarded-Host", "$host"),
+    ("X-Forwarded-Port", "$server_port"),
+    ("X-Forwarded-Path", "$request_uri"),
+    ("X-Forwarded-Prefix", "/marketplace"),
+    ("X-Real-IP", "$remote_addr"),
+    ("X-Kong-Request-Id", "$request_id"),
+];
 
 impl Nginx {
     pub fn start(
@@ -428,12 +444,17 @@ impl Nginx {
         work: &WorkDir,
         layout: &Layout,
         upstream: SocketAddr,
+        name: &str,
     ) -> anyhow::Result<Nginx> {
-        let dir = work.file("nginx");
+        let dir = work.file(name);
         std::fs::create_dir_all(dir.join("logs"))?;
         let port = free_port()?;
+        let kong_port = free_port()?;
         let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, nginx_conf(&dir, port, upstream, layout.workers))?;
+        std::fs::write(
+            &conf,
+            nginx_conf(&dir, port, kong_port, upstream, layout.workers),
+        )?;
         let mut command = Layout::command(&layout.proxy_cpus, &args.nginx);
         command
             .arg("-p")
@@ -447,10 +468,13 @@ impl Nginx {
             .stderr(std::fs::File::create(dir.join("logs/stderr.log"))?);
         let mut proc = Proc::spawn(command, "nginx")?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        wait_listening(&mut proc, addr, Duration::from_secs(10)).with_context(|| {
-            let log = procs::read_trimmed(&dir.join("logs/error.log")).unwrap_or_default();
-            format!("starting nginx: {log}")
-        })?;
+        let kong_addr = SocketAddr::from(([127, 0, 0, 1], kong_port));
+        for listening in [addr, kong_addr] {
+            wait_listening(&mut proc, listening, Duration::from_secs(10)).with_context(|| {
+                let log = procs::read_trimmed(&dir.join("logs/error.log")).unwrap_or_default();
+                format!("starting nginx: {log}")
+            })?;
+        }
         let master = proc.pid();
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut workers = procs::children(master);
@@ -463,6 +487,7 @@ impl Nginx {
         Ok(Nginx {
             proc,
             addr,
+            kong_addr,
             pids: Pids(pids),
         })
     }
@@ -470,12 +495,51 @@ impl Nginx {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// `path` on the server that sends Kong's upstream headers.
+    pub fn kong_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.kong_addr)
+    }
 }
 
 /// A conventional reverse-proxy configuration: HTTP/1.1 and a keepalive pool to the upstream,
-/// the usual forwarding headers, the default access log; nothing tuned away.
-fn nginx_conf(dir: &Path, port: u16, upstream: SocketAddr, workers: usize) -> String {
+/// the default access log, nothing tuned away. The server on `port` sets the usual forwarding
+/// headers; the one on `kong_port` sets Kong's ([`KONG_UPSTREAM_HEADERS`]).
+fn nginx_conf(
+    dir: &Path,
+    port: u16,
+    kong_port: u16,
+    upstream: SocketAddr,
+    workers: usize,
+) -> String {
     let d = dir.display();
+    let server = |port: u16, headers: &[(&str, &str)]| {
+        let mut set = String::new();
+        for (name, value) in headers {
+            set += &format!("            proxy_set_header {name} {value};\n");
+        }
+        format!(
+            r#"    server {{
+        listen 127.0.0.1:{port};
+        location /marketplace/ {{
+            proxy_pass http://mock/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+{set}        }}
+    }}
+"#
+        )
+    };
+    let plain = server(
+        port,
+        &[
+            ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
+            ("X-Forwarded-Proto", "$scheme"),
+            ("X-Real-IP", "$remote_addr"),
+        ],
+    );
+    let kong = server(kong_port, &KONG_UPSTREAM_HEADERS);
     format!(
         r#"worker_processes {workers};
 pid {d}/nginx.pid;
@@ -496,19 +560,7 @@ http {{
         keepalive 64;
         keepalive_requests 1000000;
     }}
-    server {{
-        listen 127.0.0.1:{port};
-        location /marketplace/ {{
-            proxy_pass http://mock/;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Real-IP $remote_addr;
-        }}
-    }}
-}}
+{plain}{kong}}}
 "#
     )
 }
