@@ -463,3 +463,102 @@ async fn request_bodies_of_any_size_reach_the_upstream_intact() {
         "every exchange on one upstream connection"
     );
 }
+
+/// Header names pass through in the order their sender wrote them, both ways: the client's
+/// request reaches the upstream with its headers in the client's order (Kong's own after them),
+/// and the upstream's answer reaches the client in the upstream's order. Several names are
+/// chosen so that no hash order would keep them, and each exchange runs many times on fresh
+/// maps, so an order that only happens to hold once does not pass.
+#[tokio::test]
+async fn header_order_is_kept_both_ways() {
+    use crate::rig::{raw_exchange, read_head, FakeUpstream};
+    use std::sync::{Arc, Mutex};
+    use tokio::io::AsyncWriteExt;
+
+    const CLIENT: [&str; 8] = [
+        "zeta",
+        "accept",
+        "x-omega",
+        "alpha",
+        "x-c",
+        "user-agent",
+        "x-b",
+        "x-a",
+    ];
+    const UPSTREAM: [&str; 7] = [
+        "x-last-first",
+        "content-type",
+        "x-m",
+        "cache-control",
+        "x-b",
+        "x-a",
+        "etag",
+    ];
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    let fake = FakeUpstream::start(move |mut stream| {
+        let seen = seen.clone();
+        async move {
+            loop {
+                let head = read_head(&mut stream).await;
+                if head.is_empty() {
+                    break;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let mut answer = String::from("HTTP/1.1 200 OK\r\n");
+                for name in UPSTREAM {
+                    answer += &format!("{name}: v\r\n");
+                }
+                answer += "Content-Length: 2\r\n\r\nok";
+                if stream.write_all(answer.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    let yaml = format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: order\n    url: http://{}\n    routes:\n      - name: order\n        paths: [/order]\n",
+        fake.addr
+    );
+    let h = Harness::start(Options::default(), &yaml).await;
+    let mut request = String::from("GET /order/x HTTP/1.1\r\nHost: example.test\r\n");
+    for name in CLIENT {
+        request += &format!("{name}: v\r\n");
+    }
+    request += "Connection: close\r\n\r\n";
+    // The names of `head`'s header lines that are in `wanted`, in the order they appear.
+    let order = |head: &str, wanted: &[&str]| -> Vec<String> {
+        head.lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, _)| name.trim().to_ascii_lowercase())
+            .filter(|name| wanted.contains(&name.as_str()))
+            .collect()
+    };
+    for _ in 0..20 {
+        let (text, _) =
+            raw_exchange(h.gateway.proxy, request.as_bytes(), Duration::from_secs(10)).await;
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert_eq!(order(&text, &UPSTREAM), UPSTREAM, "to the client: {text}");
+        let upstream = heads
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("the upstream saw the request");
+        assert_eq!(
+            order(&upstream, &CLIENT),
+            CLIENT,
+            "to the upstream: {upstream}"
+        );
+        // Kong's headers come after the client's.
+        let names = order(&upstream, &["x-a", "x-forwarded-for", "x-kong-request-id"]);
+        assert_eq!(
+            names,
+            ["x-a", "x-forwarded-for", "x-kong-request-id"],
+            "{upstream}"
+        );
+    }
+}

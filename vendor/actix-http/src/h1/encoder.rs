@@ -266,7 +266,7 @@ pub(crate) trait MessageType: Sized {
                 self.headers()
                     .inner
                     .iter()
-                    .filter(|(name, _)| !headers.contains_key(*name))
+                    .filter(|(name, _)| !headers.contains_key(name))
                     .chain(headers.inner.iter())
                     .for_each(|(k, v)| f(k, v))
             }

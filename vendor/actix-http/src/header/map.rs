@@ -1,8 +1,6 @@
 //! A multi-value [`HeaderMap`] and its iterators.
 
-use std::{borrow::Cow, collections::hash_map, iter, ops};
-
-use foldhash::{HashMap as FoldHashMap, HashMapExt as _};
+use std::{borrow::Cow, iter, ops, slice, vec};
 use http::header::{HeaderName, HeaderValue};
 use smallvec::{smallvec, SmallVec};
 
@@ -45,9 +43,14 @@ use super::AsHeaderName;
 ///
 /// assert_eq!(headers.len(), 3);
 /// ```
+///
+/// Names keep the order they were first inserted in (a removed name gives up its place), so a
+/// message decoded, filtered and encoded again keeps the order its sender wrote. The names are
+/// a list searched from the start: a message has a few dozen at most (the decoder takes 96),
+/// and comparing names (a byte for the well-known ones) costs less than hashing them.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderMap {
-    pub(crate) inner: FoldHashMap<HeaderName, Value>,
+    pub(crate) inner: Vec<(HeaderName, Value)>,
 }
 
 /// Values a header keeps inline. One: almost every header has one value, and a map entry (and
@@ -120,7 +123,7 @@ impl HeaderMap {
     /// ```
     pub fn with_capacity(capacity: usize) -> Self {
         HeaderMap {
-            inner: FoldHashMap::with_capacity(capacity),
+            inner: Vec::with_capacity(capacity),
         }
     }
 
@@ -170,7 +173,7 @@ impl HeaderMap {
     /// assert_eq!(map.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.values().map(|vals| vals.len()).sum()
+        self.inner.iter().map(|(_, vals)| vals.len()).sum()
     }
 
     /// Returns the number of _keys_ stored in the map.
@@ -229,11 +232,17 @@ impl HeaderMap {
         self.inner.clear();
     }
 
+    /// Where `name` is in the list.
+    fn position(&self, name: &HeaderName) -> Option<usize> {
+        self.inner.iter().position(|(n, _)| n == name)
+    }
+
     fn get_value(&self, key: impl AsHeaderName) -> Option<&Value> {
-        match key.try_as_name(super::as_name::Seal).ok()? {
-            Cow::Borrowed(name) => self.inner.get(name),
-            Cow::Owned(name) => self.inner.get(&name),
-        }
+        let at = match key.try_as_name(super::as_name::Seal).ok()? {
+            Cow::Borrowed(name) => self.position(name),
+            Cow::Owned(name) => self.position(&name),
+        }?;
+        Some(&self.inner[at].1)
     }
 
     /// Returns a reference to the _first_ value associated with a header name.
@@ -296,10 +305,11 @@ impl HeaderMap {
     /// assert!(map.get("INVALID HEADER NAME").is_none());
     /// ```
     pub fn get_mut(&mut self, key: impl AsHeaderName) -> Option<&mut HeaderValue> {
-        match key.try_as_name(super::as_name::Seal).ok()? {
-            Cow::Borrowed(name) => self.inner.get_mut(name).map(Value::first_mut),
-            Cow::Owned(name) => self.inner.get_mut(&name).map(Value::first_mut),
-        }
+        let at = match key.try_as_name(super::as_name::Seal).ok()? {
+            Cow::Borrowed(name) => self.position(name),
+            Cow::Owned(name) => self.position(&name),
+        }?;
+        Some(self.inner[at].1.first_mut())
     }
 
     /// Returns an iterator over all values associated with a header name.
@@ -348,8 +358,8 @@ impl HeaderMap {
     /// ```
     pub fn contains_key(&self, key: impl AsHeaderName) -> bool {
         match key.try_as_name(super::as_name::Seal) {
-            Ok(Cow::Borrowed(name)) => self.inner.contains_key(name),
-            Ok(Cow::Owned(name)) => self.inner.contains_key(&name),
+            Ok(Cow::Borrowed(name)) => self.position(name).is_some(),
+            Ok(Cow::Owned(name)) => self.position(&name).is_some(),
             Err(_) => false,
         }
     }
@@ -389,7 +399,14 @@ impl HeaderMap {
     /// assert!(!removed.is_empty());
     /// ```
     pub fn insert(&mut self, name: HeaderName, val: HeaderValue) -> Removed {
-        let value = self.inner.insert(name, Value::one(val));
+        let value = match self.position(&name) {
+            // A name set again keeps its place.
+            Some(at) => Some(std::mem::replace(&mut self.inner[at].1, Value::one(val))),
+            None => {
+                self.inner.push((name, Value::one(val)));
+                None
+            }
+        };
         Removed::new(value)
     }
 
@@ -414,14 +431,10 @@ impl HeaderMap {
     /// assert_eq!(map.len(), 3);
     /// ```
     pub fn append(&mut self, key: HeaderName, value: HeaderValue) {
-        match self.inner.entry(key) {
-            hash_map::Entry::Occupied(mut entry) => {
-                entry.get_mut().append(value);
-            }
-            hash_map::Entry::Vacant(entry) => {
-                entry.insert(Value::one(value));
-            }
-        };
+        match self.position(&key) {
+            Some(at) => self.inner[at].1.append(value),
+            None => self.inner.push((key, Value::one(value))),
+        }
     }
 
     /// Removes all headers for a particular header name from the map.
@@ -461,13 +474,13 @@ impl HeaderMap {
     /// assert!(!removed.is_empty());
     /// ```
     pub fn remove(&mut self, key: impl AsHeaderName) -> Removed {
-        let value = match key.try_as_name(super::as_name::Seal) {
-            Ok(Cow::Borrowed(name)) => self.inner.remove(name),
-            Ok(Cow::Owned(name)) => self.inner.remove(&name),
+        let at = match key.try_as_name(super::as_name::Seal) {
+            Ok(Cow::Borrowed(name)) => self.position(name),
+            Ok(Cow::Owned(name)) => self.position(&name),
             Err(_) => None,
         };
-
-        Removed::new(value)
+        // The names after it keep their order.
+        Removed::new(at.map(|at| self.inner.remove(at).1))
     }
 
     /// Returns the number of single-value headers the map can hold without needing to reallocate.
@@ -567,7 +580,7 @@ impl HeaderMap {
     /// assert!(keys.contains(&header::SET_COOKIE));
     /// ```
     pub fn keys(&self) -> Keys<'_> {
-        Keys(self.inner.keys())
+        Keys(self.inner.iter())
     }
 
     /// Retains only the headers specified by the predicate.
@@ -595,7 +608,7 @@ impl HeaderMap {
     where
         F: FnMut(&HeaderName, &mut HeaderValue) -> bool,
     {
-        self.inner.retain(|name, vals| {
+        self.inner.retain_mut(|(name, vals)| {
             vals.inner.retain(|val| retain_fn(name, val));
 
             // invariant: make sure newly empty value lists are removed
@@ -631,7 +644,7 @@ impl HeaderMap {
     /// ```
     pub fn drain(&mut self) -> Drain<'_> {
         let len = self.len();
-        Drain::new(self.inner.drain(), len)
+        Drain::new(self.inner.drain(..), len)
     }
 }
 
@@ -740,14 +753,14 @@ impl iter::FusedIterator for Removed {}
 
 /// Iterator over all names in the map.
 #[derive(Debug)]
-pub struct Keys<'a>(hash_map::Keys<'a, HeaderName, Value>);
+pub struct Keys<'a>(slice::Iter<'a, (HeaderName, Value)>);
 
 impl<'a> Iterator for Keys<'a> {
     type Item = &'a HeaderName;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next()
+        self.0.next().map(|(name, _)| name)
     }
 
     #[inline]
@@ -763,14 +776,14 @@ impl iter::FusedIterator for Keys<'_> {}
 /// Iterator over borrowed name-value pairs.
 #[derive(Debug)]
 pub struct Iter<'a> {
-    inner: hash_map::Iter<'a, HeaderName, Value>,
+    inner: slice::Iter<'a, (HeaderName, Value)>,
     multi_inner: Option<(&'a HeaderName, &'a SmallVec<[HeaderValue; INLINE_VALUES]>)>,
     multi_idx: usize,
     remaining: usize,
 }
 
 impl<'a> Iter<'a> {
-    fn new(iter: hash_map::Iter<'a, HeaderName, Value>, remaining: usize) -> Self {
+    fn new(iter: slice::Iter<'a, (HeaderName, Value)>, remaining: usize) -> Self {
         Self {
             inner: iter,
             multi_idx: 0,
@@ -822,14 +835,14 @@ impl iter::FusedIterator for Iter<'_> {}
 /// Iterator items are `(Option<HeaderName>, HeaderValue)` to avoid cloning.
 #[derive(Debug)]
 pub struct Drain<'a> {
-    inner: hash_map::Drain<'a, HeaderName, Value>,
+    inner: vec::Drain<'a, (HeaderName, Value)>,
     multi_inner: Option<(Option<HeaderName>, SmallVec<[HeaderValue; INLINE_VALUES]>)>,
     multi_idx: usize,
     remaining: usize,
 }
 
 impl<'a> Drain<'a> {
-    fn new(iter: hash_map::Drain<'a, HeaderName, Value>, remaining: usize) -> Self {
+    fn new(iter: vec::Drain<'a, (HeaderName, Value)>, remaining: usize) -> Self {
         Self {
             inner: iter,
             multi_inner: None,
@@ -878,13 +891,13 @@ impl iter::FusedIterator for Drain<'_> {}
 /// Implementation necessarily clones header names for each value.
 #[derive(Debug)]
 pub struct IntoIter {
-    inner: hash_map::IntoIter<HeaderName, Value>,
+    inner: vec::IntoIter<(HeaderName, Value)>,
     multi_inner: Option<(HeaderName, smallvec::IntoIter<[HeaderValue; INLINE_VALUES]>)>,
     remaining: usize,
 }
 
 impl IntoIter {
-    fn new(inner: hash_map::IntoIter<HeaderName, Value>, remaining: usize) -> Self {
+    fn new(inner: vec::IntoIter<(HeaderName, Value)>, remaining: usize) -> Self {
         Self {
             inner,
             multi_inner: None,
