@@ -10,13 +10,13 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
+use mock_marketplace::Options;
 use serde::{Deserialize, Serialize};
 
 use crate::http;
 use crate::procs::{self, Pids};
 use crate::servers::{Gateway, Layout, Nginx, Upstreams, WorkDir};
 use crate::RunArgs;
-use mock_marketplace::Options;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Target {
@@ -90,6 +90,33 @@ pub struct Point {
     /// Requests per second of every round of this point, in the order they ran; the point's
     /// other figures are those of its median round.
     pub rounds_rps: Vec<f64>,
+}
+
+#[cfg(test)]
+impl Point {
+    /// A point of one second at 32 connections with `rps` requests, every other figure zero
+    /// or absent: tests set what they look at.
+    pub(crate) fn sample(target: Target, workload: Workload, rps: f64) -> Point {
+        Point {
+            target,
+            workload,
+            connections: 32,
+            requests: rps as u64,
+            seconds: 1.0,
+            rps,
+            p50_us: 0.0,
+            p99_us: 0.0,
+            p999_us: 0.0,
+            max_us: 0.0,
+            errors: 0,
+            proxy_cpu_us: None,
+            gateway_other_threads_cpu_us: None,
+            mock_cpu_us: 0.0,
+            proxy_peak_kib: None,
+            mock_peak_kib: 0,
+            rounds_rps: Vec::new(),
+        }
+    }
 }
 
 /// What wrk's `done()` hook prints.
@@ -448,23 +475,12 @@ mod tests {
 
     fn run(rps: f64, errors: u64, peak: u64) -> Point {
         Point {
-            target: Target::Gateway,
-            workload: Workload::ToolsCall,
-            connections: 32,
-            requests: rps as u64,
-            seconds: 1.0,
-            rps,
             p50_us: rps / 1000.0,
-            p99_us: 0.0,
-            p999_us: 0.0,
-            max_us: 0.0,
             errors,
             proxy_cpu_us: Some(rps / 100.0),
-            gateway_other_threads_cpu_us: None,
-            mock_cpu_us: 0.0,
             proxy_peak_kib: Some(peak),
             mock_peak_kib: peak / 2,
-            rounds_rps: Vec::new(),
+            ..Point::sample(Target::Gateway, Workload::ToolsCall, rps)
         }
     }
 

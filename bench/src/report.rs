@@ -605,23 +605,15 @@ mod tests {
 
     fn point(target: Target, rps: f64, mock_cpu_us: f64) -> Point {
         Point {
-            target,
-            workload: Workload::RestGet,
-            connections: 32,
-            requests: rps as u64,
-            seconds: 1.0,
-            rps,
             p50_us: 100.0,
             p99_us: 200.0,
             p999_us: 300.0,
             max_us: 400.0,
-            errors: 0,
             proxy_cpu_us: (target != Target::Direct).then_some(10.0),
-            gateway_other_threads_cpu_us: None,
             mock_cpu_us,
-            proxy_peak_kib: None,
             mock_peak_kib: 1024,
             rounds_rps: vec![rps],
+            ..Point::sample(target, Workload::RestGet, rps)
         }
     }
 

@@ -425,6 +425,13 @@ pub struct Nginx {
     pub pids: Pids,
 }
 
+/// The forwarding headers of a conventional nginx reverse proxy (besides `Host`).
+pub const PLAIN_UPSTREAM_HEADERS: [(&str, &str); 3] = [
+    ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
+    ("X-Forwarded-Proto", "$scheme"),
+    ("X-Real-IP", "$remote_addr"),
+];
+
 /// The headers Kong adds upstream (besides `Host`), as nginx's `kong` server sets them: the
 /// gateway's set, checked against what it sends by [`crate::load`] before every run.
 pub const KONG_UPSTREAM_HEADERS: [(&str, &str); 8] = [
@@ -504,7 +511,8 @@ impl Nginx {
 
 /// A conventional reverse-proxy configuration: HTTP/1.1 and a keepalive pool to the upstream,
 /// the default access log, nothing tuned away. The server on `port` sets the usual forwarding
-/// headers; the one on `kong_port` sets Kong's ([`KONG_UPSTREAM_HEADERS`]).
+/// headers ([`PLAIN_UPSTREAM_HEADERS`]); the one on `kong_port` sets Kong's
+/// ([`KONG_UPSTREAM_HEADERS`]).
 fn nginx_conf(
     dir: &Path,
     port: u16,
@@ -531,14 +539,7 @@ fn nginx_conf(
 "#
         )
     };
-    let plain = server(
-        port,
-        &[
-            ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
-            ("X-Forwarded-Proto", "$scheme"),
-            ("X-Real-IP", "$remote_addr"),
-        ],
-    );
+    let plain = server(port, &PLAIN_UPSTREAM_HEADERS);
     let kong = server(kong_port, &KONG_UPSTREAM_HEADERS);
     format!(
         r#"worker_processes {workers};

@@ -237,12 +237,16 @@ impl HeaderMap {
         self.inner.iter().position(|(n, _)| n == name)
     }
 
-    fn get_value(&self, key: impl AsHeaderName) -> Option<&Value> {
-        let at = match key.try_as_name(super::as_name::Seal).ok()? {
+    /// Where `key` is in the list; `None` also for a key that is not a valid header name.
+    fn index_of(&self, key: impl AsHeaderName) -> Option<usize> {
+        match key.try_as_name(super::as_name::Seal).ok()? {
             Cow::Borrowed(name) => self.position(name),
             Cow::Owned(name) => self.position(&name),
-        }?;
-        Some(&self.inner[at].1)
+        }
+    }
+
+    fn get_value(&self, key: impl AsHeaderName) -> Option<&Value> {
+        self.index_of(key).map(|at| &self.inner[at].1)
     }
 
     /// Returns a reference to the _first_ value associated with a header name.
@@ -305,10 +309,7 @@ impl HeaderMap {
     /// assert!(map.get("INVALID HEADER NAME").is_none());
     /// ```
     pub fn get_mut(&mut self, key: impl AsHeaderName) -> Option<&mut HeaderValue> {
-        let at = match key.try_as_name(super::as_name::Seal).ok()? {
-            Cow::Borrowed(name) => self.position(name),
-            Cow::Owned(name) => self.position(&name),
-        }?;
+        let at = self.index_of(key)?;
         Some(self.inner[at].1.first_mut())
     }
 
@@ -357,11 +358,7 @@ impl HeaderMap {
     /// assert!(map.contains_key(header::ACCEPT));
     /// ```
     pub fn contains_key(&self, key: impl AsHeaderName) -> bool {
-        match key.try_as_name(super::as_name::Seal) {
-            Ok(Cow::Borrowed(name)) => self.position(name).is_some(),
-            Ok(Cow::Owned(name)) => self.position(&name).is_some(),
-            Err(_) => false,
-        }
+        self.index_of(key).is_some()
     }
 
     /// Inserts (overrides) a name-value pair in the map.
@@ -474,12 +471,8 @@ impl HeaderMap {
     /// assert!(!removed.is_empty());
     /// ```
     pub fn remove(&mut self, key: impl AsHeaderName) -> Removed {
-        let at = match key.try_as_name(super::as_name::Seal) {
-            Ok(Cow::Borrowed(name)) => self.position(name),
-            Ok(Cow::Owned(name)) => self.position(&name),
-            Err(_) => None,
-        };
         // The names after it keep their order.
+        let at = self.index_of(key);
         Removed::new(at.map(|at| self.inner.remove(at).1))
     }
 
