@@ -198,6 +198,7 @@ fn relayed(mut finish: Finish, start: Start) -> HttpResponse {
         rewrite: start.rewrite,
         idle: IdleTimer::new(start.idle, start.clock),
         finish: Some(finish),
+        ended: false,
     };
     // Not `streaming()`: it would invent `Content-Type: application/octet-stream` for an
     // upstream answer that has none; a transparent proxy adds no content type.
@@ -337,6 +338,10 @@ struct Relay {
     /// The upstream's silence between chunks.
     idle: IdleTimer,
     finish: Option<Finish>,
+    /// The upstream body ended and all of it was handed on: the log phase runs when the server
+    /// drops this body, after it has written the last bytes to the client (as Kong's log phase
+    /// runs after the response is sent).
+    ended: bool,
 }
 
 impl Relay {
@@ -360,7 +365,7 @@ impl Stream for Relay {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.finish.is_none() {
+        if this.finish.is_none() || this.ended {
             return Poll::Ready(None);
         }
         if let Some(first) = this.first.take() {
@@ -444,7 +449,7 @@ impl Relay {
                         }
                     }
                 }
-                this.end(None);
+                this.ended = true;
                 Poll::Ready(None)
             }
             Poll::Pending => match this.idle.poll_expired(cx) {
@@ -467,8 +472,9 @@ impl Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        // Still unfinished: the client went away before the body ended.
-        self.end(Some("client_abort"));
+        // Unless the body ended, the client went away before it did.
+        let failure = (!self.ended).then_some("client_abort");
+        self.end(failure);
     }
 }
 

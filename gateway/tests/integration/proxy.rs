@@ -562,3 +562,98 @@ async fn header_order_is_kept_both_ways() {
         );
     }
 }
+
+/// The server drops a response body only after writing its last bytes, so what runs when the
+/// relayed body is dropped (the log phase) never holds the response back. The body here waits
+/// in its drop until the client has read the whole response: had it been dropped before the
+/// write, the client would see nothing until that wait gave up.
+#[test]
+fn a_response_body_is_dropped_after_its_last_bytes_are_written() {
+    use std::convert::Infallible;
+    use std::io::{Read, Write};
+    use std::pin::Pin;
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    use actix_web::body::{BodySize, MessageBody};
+    use actix_web::{web, App, HttpResponse, HttpServer};
+
+    struct Body {
+        data: Option<bytes::Bytes>,
+        client_has_it: mpsc::Receiver<()>,
+        verdict: mpsc::Sender<bool>,
+    }
+    impl MessageBody for Body {
+        type Error = Infallible;
+        fn size(&self) -> BodySize {
+            BodySize::Sized(2)
+        }
+        fn poll_next(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<bytes::Bytes, Infallible>>> {
+            Poll::Ready(self.data.take().map(Ok))
+        }
+    }
+    impl Drop for Body {
+        fn drop(&mut self) {
+            let read_first = self
+                .client_has_it
+                .recv_timeout(Duration::from_secs(3))
+                .is_ok();
+            let _ = self.verdict.send(read_first);
+        }
+    }
+
+    let (client_has_it, told) = mpsc::channel();
+    let (verdict, verdicts) = mpsc::channel();
+    let parts = Arc::new(Mutex::new(Some((told, verdict))));
+    let (addr_tx, addr_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || {
+                let parts = parts.clone();
+                App::new().route(
+                    "/",
+                    web::get().to(move || {
+                        let (told, verdict) = parts.lock().unwrap().take().expect("one request");
+                        async move {
+                            HttpResponse::Ok().body(Body {
+                                data: Some(bytes::Bytes::from_static(b"ok")),
+                                client_has_it: told,
+                                verdict,
+                            })
+                        }
+                    }),
+                )
+            })
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .unwrap();
+            addr_tx.send(server.addrs()[0]).unwrap();
+            server.run().await.unwrap();
+        });
+    });
+    let addr = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !seen.ends_with(b"\r\n\r\nok") {
+        let n = stream.read(&mut buf).expect("the response arrives");
+        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let _ = client_has_it.send(());
+    assert_eq!(
+        verdicts.recv_timeout(Duration::from_secs(10)),
+        Ok(true),
+        "the body was dropped before the client had its last bytes"
+    );
+}

@@ -46,7 +46,7 @@ const WRITE_BUFFER_RETENTION_LIMIT: usize = 1024 * 128;
 
 bitflags! {
     #[derive(Debug, Clone, Copy)]
-    pub struct Flags: u8 {
+    pub struct Flags: u16 {
         /// Set when stream is read for first time.
         const STARTED          = 0b0000_0001;
 
@@ -75,6 +75,10 @@ bitflags! {
         /// after the current response finishes. [`LINGER`](Self::LINGER) remains separate and is
         /// used only to close cleanly after a response to an unread request payload.
         const DRAINING         = 0b1000_0000;
+
+        /// Set when the response body has ended: it is dropped once its last bytes have been
+        /// flushed (patched; see PATCHES.md).
+        const BODY_DONE        = 0b1_0000_0000;
     }
 }
 
@@ -704,9 +708,11 @@ where
                                 );
                                 let not_pipelined = this.messages.is_empty();
 
-                                // payload stream finished.
-                                // set state to None and handle next message
-                                this.state.set(State::None);
+                                // payload stream finished. The body is dropped, and the next
+                                // message handled, once the write buffer has been flushed
+                                // (patched: what the body does when dropped, such as a log
+                                // phase, then runs after the client can read the response).
+                                this.flags.insert(Flags::BODY_DONE);
 
                                 if not_pipelined && close_for_unread_payload {
                                     if this.config.client_disconnect_deadline().is_some() {
@@ -718,7 +724,7 @@ where
                                     this.flags.insert(Flags::FINISHED);
                                 }
 
-                                continue 'res;
+                                return Ok(PollResponse::DrainWriteBuf);
                             }
 
                             Poll::Ready(Some(Err(err))) => {
@@ -1449,6 +1455,14 @@ where
                         // TODO: want to find a reference for this behavior
                         // see introduced commit: 3872d3ba
                         let flush_was_ready = inner.as_mut().poll_flush(cx)?.is_ready();
+
+                        // A finished body goes once its last bytes were handed to the socket
+                        // (patched, see `Flags::BODY_DONE`).
+                        if inner.flags.contains(Flags::BODY_DONE) {
+                            let mut inner = inner.as_mut().project();
+                            inner.flags.remove(Flags::BODY_DONE);
+                            inner.state.set(State::None);
+                        }
 
                         // this assert seems to always be true but not willing to commit to it until
                         // we understand what Nikolay meant when writing the above comment
