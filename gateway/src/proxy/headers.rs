@@ -78,8 +78,29 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     const REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
 
-    let prior = headers
-        .get(&FOR)
+    // One pass over the client's headers: whether it sent any of these names (usually not:
+    // then each is appended without looking for it first), and its `X-Forwarded-For`.
+    let mut sent = false;
+    let mut prior = None;
+    for (name, value) in headers.iter() {
+        if matches!(
+            name.as_str(),
+            "x-forwarded-for"
+                | "x-forwarded-proto"
+                | "x-forwarded-host"
+                | "x-forwarded-port"
+                | "x-forwarded-path"
+                | "x-forwarded-prefix"
+                | "x-real-ip"
+                | "x-kong-request-id"
+        ) {
+            sent = true;
+            if prior.is_none() && *name == FOR {
+                prior = Some(value);
+            }
+        }
+    }
+    let prior = prior
         .and_then(|v| v.to_str().ok())
         .filter(|p| !p.is_empty());
     let prefix = f.prefix.filter(|p| !p.is_empty());
@@ -108,19 +129,25 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     // A value shares the buffer; `None` when it is not valid header text.
     let value = |at: Range<usize>| HeaderValue::from_maybe_shared(texts.slice(at)).ok();
 
-    put(headers, FOR, value(xff));
-    put(headers, PROTO, Some(HeaderValue::from_static("http")));
-    put(headers, HOST, value(host));
-    put(headers, PORT, value(port));
-    put(headers, PATH, value(path));
-    match prefix_at {
-        Some(at) => put(headers, PREFIX, value(at)),
-        None => {
-            headers.remove(PREFIX);
-        }
+    if sent {
+        // The client's values go: ours replace them, or the name is removed (the prefix).
+        headers.remove(PREFIX);
     }
-    put(headers, REAL_IP, value(real_ip));
-    put(headers, REQUEST_ID, value(request_id));
+    let mut put = |name: HeaderName, value: Option<HeaderValue>| match (sent, value) {
+        (true, value) => put(headers, name, value),
+        (false, Some(v)) => headers.append_absent(name, v),
+        (false, None) => {}
+    };
+    put(FOR, value(xff));
+    put(PROTO, Some(HeaderValue::from_static("http")));
+    put(HOST, value(host));
+    put(PORT, value(port));
+    put(PATH, value(path));
+    if let Some(at) = prefix_at {
+        put(PREFIX, value(at));
+    }
+    put(REAL_IP, value(real_ip));
+    put(REQUEST_ID, value(request_id));
 }
 
 /// Header values written one after another into one buffer, each remembered by its range.
@@ -280,6 +307,58 @@ mod tests {
         assert_eq!(get("x-forwarded-port").as_deref(), Some("80"));
         assert_eq!(get("x-forwarded-path").as_deref(), Some("/p"));
         assert_eq!(get("x-kong-request-id").as_deref(), Some("rid"));
+    }
+
+    #[test]
+    fn each_forwarded_name_goes_upstream_once_whatever_the_client_sent() {
+        const NAMES: [&str; 8] = [
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "x-forwarded-host",
+            "x-forwarded-port",
+            "x-forwarded-path",
+            "x-forwarded-prefix",
+            "x-real-ip",
+            "x-kong-request-id",
+        ];
+        // Nothing from the client, each name alone (twice), all of them.
+        let cases = std::iter::once(&[][..])
+            .chain(NAMES.chunks(1))
+            .chain(std::iter::once(&NAMES[..]));
+        for sent in cases {
+            let mut h = HeaderMap::new();
+            set(&mut h, "accept", "*/*");
+            for name in sent {
+                for _ in 0..2 {
+                    h.append(
+                        HeaderName::from_static(name),
+                        HeaderValue::from_static("client"),
+                    );
+                }
+            }
+            add_forwarded(
+                &mut h,
+                &Forwarded {
+                    client_ip: "127.0.0.1",
+                    host: "example.test",
+                    port: 8000,
+                    path: "/p",
+                    prefix: Some("/prefix"),
+                    request_id: "rid",
+                },
+            );
+            for name in NAMES {
+                let values: Vec<_> = h.get_all(name).collect();
+                assert_eq!(values.len(), 1, "{name} after {sent:?} from the client");
+                let expected_client = name == "x-forwarded-for" && sent.contains(&name);
+                assert_eq!(
+                    values[0].to_str().unwrap().starts_with("client"),
+                    expected_client,
+                    "{name}: {values:?}"
+                );
+            }
+            assert_eq!(h.len_keys(), 9);
+        }
     }
 
     #[test]
