@@ -294,12 +294,22 @@ fn latency_headers(headers: &mut HeaderMap, ctx: &Ctx) {
     const PROXY_LATENCY: HeaderName = HeaderName::from_static("x-kong-proxy-latency");
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
     let ms = |a: Instant, b: Instant| millis(b.saturating_duration_since(a).as_millis() as u64);
+    // Upstreams rarely send Kong's own names: then they are appended without a search each.
+    let sent = headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-kong-"));
+    let mut set = |name: HeaderName, value: HeaderValue| match sent {
+        true => {
+            headers.insert(name, value);
+        }
+        false => headers.append_absent(name, value),
+    };
     if let (Some(sent), Some(head)) = (ctx.upstream_sent, ctx.upstream_head) {
-        headers.insert(UPSTREAM_LATENCY, ms(sent, head));
-        headers.insert(PROXY_LATENCY, ms(ctx.received, sent));
+        set(UPSTREAM_LATENCY, ms(sent, head));
+        set(PROXY_LATENCY, ms(ctx.received, sent));
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        headers.insert(REQUEST_ID, v);
+        set(REQUEST_ID, v);
     }
 }
 

@@ -657,3 +657,47 @@ fn a_response_body_is_dropped_after_its_last_bytes_are_written() {
         "the body was dropped before the client had its last bytes"
     );
 }
+
+/// An upstream that sends Kong's own response headers does not get them to the client: the
+/// gateway's values replace them, once each.
+#[tokio::test]
+async fn kongs_response_headers_from_an_upstream_are_replaced() {
+    use crate::rig::{raw_exchange, read_head, FakeUpstream};
+    use tokio::io::AsyncWriteExt;
+
+    let fake = FakeUpstream::start(|mut stream| async move {
+        read_head(&mut stream).await;
+        let answer = "HTTP/1.1 200 OK\r\nX-Kong-Request-Id: from-upstream\r\n\
+                      X-Kong-Proxy-Latency: 999\r\nX-Kong-Proxy-Latency: 998\r\n\
+                      X-Kong-Upstream-Latency: 997\r\nContent-Length: 2\r\n\r\nok";
+        let _ = stream.write_all(answer.as_bytes()).await;
+    })
+    .await;
+    let yaml = format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: k\n    url: http://{}\n    routes:\n      - name: k\n        paths: [/k]\n",
+        fake.addr
+    );
+    let h = Harness::start(Options::default(), &yaml).await;
+    let request = b"GET /k/x HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n";
+    let (text, _) = raw_exchange(h.gateway.proxy, request, Duration::from_secs(10)).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let values = |name: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|line| line.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    };
+    for name in [
+        "x-kong-request-id",
+        "x-kong-proxy-latency",
+        "x-kong-upstream-latency",
+    ] {
+        let got = values(name);
+        assert_eq!(got.len(), 1, "{name}: {text}");
+        assert!(
+            !["from-upstream", "999", "998", "997"].contains(&got[0].as_str()),
+            "{name}: {text}"
+        );
+    }
+}
