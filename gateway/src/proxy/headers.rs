@@ -257,22 +257,22 @@ mod tests {
         assert_eq!(names(&into_end_to_end(h)), kept);
     }
 
+    /// A request on port 8000 to `/marketplace/users`, routed by the prefix `/marketplace`.
+    const EXAMPLE: Forwarded<'static> = Forwarded {
+        client_ip: "127.0.0.1",
+        host: "example.test",
+        port: 8000,
+        path: "/marketplace/users",
+        prefix: Some("/marketplace"),
+        request_id: "rid",
+    };
+
     #[test]
     fn forwarded_extends_xff_and_sets_the_rest() {
         let mut h = HeaderMap::new();
         set(&mut h, "x-forwarded-for", "10.0.0.1");
         set(&mut h, "x-forwarded-proto", "https");
-        add_forwarded(
-            &mut h,
-            &Forwarded {
-                client_ip: "127.0.0.1",
-                host: "example.test",
-                port: 8000,
-                path: "/marketplace/users",
-                prefix: Some("/marketplace"),
-                request_id: "rid",
-            },
-        );
+        add_forwarded(&mut h, &EXAMPLE);
         let get = |k: &str| h.get(k).unwrap().to_str().unwrap().to_string();
         assert_eq!(get("x-forwarded-for"), "10.0.0.1, 127.0.0.1");
         assert_eq!(get("x-forwarded-proto"), "http");
@@ -336,17 +336,7 @@ mod tests {
                     );
                 }
             }
-            add_forwarded(
-                &mut h,
-                &Forwarded {
-                    client_ip: "127.0.0.1",
-                    host: "example.test",
-                    port: 8000,
-                    path: "/p",
-                    prefix: Some("/prefix"),
-                    request_id: "rid",
-                },
-            );
+            add_forwarded(&mut h, &EXAMPLE);
             for name in NAMES {
                 let values: Vec<_> = h.get_all(name).collect();
                 assert_eq!(values.len(), 1, "{name} after {sent:?} from the client");
