@@ -63,37 +63,39 @@ pub struct Forwarded<'a> {
     pub request_id: &'a str,
 }
 
+/// The upstream headers [`add_forwarded`] sets.
+const FORWARDED: [&str; 8] = [
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-forwarded-port",
+    "x-forwarded-path",
+    "x-forwarded-prefix",
+    "x-real-ip",
+    "x-kong-request-id",
+];
+
 /// Adds Kong's upstream headers. The client's `X-Forwarded-For` is extended, the others are
 /// set from this connection (no proxy in front is trusted by default, as in Kong). A value that
 /// is not valid header text is skipped (never a panic on input). The values share one buffer:
 /// one allocation for all of them, however many there are.
 pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     // Names checked at compile time rather than on every request.
-    const FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-    const PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-    const HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-    const PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
-    const PATH: HeaderName = HeaderName::from_static("x-forwarded-path");
-    const PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
-    const REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
-    const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
+    const FOR: HeaderName = HeaderName::from_static(FORWARDED[0]);
+    const PROTO: HeaderName = HeaderName::from_static(FORWARDED[1]);
+    const HOST: HeaderName = HeaderName::from_static(FORWARDED[2]);
+    const PORT: HeaderName = HeaderName::from_static(FORWARDED[3]);
+    const PATH: HeaderName = HeaderName::from_static(FORWARDED[4]);
+    const PREFIX: HeaderName = HeaderName::from_static(FORWARDED[5]);
+    const REAL_IP: HeaderName = HeaderName::from_static(FORWARDED[6]);
+    const REQUEST_ID: HeaderName = HeaderName::from_static(FORWARDED[7]);
 
     // One pass over the client's headers: whether it sent any of these names (usually not:
     // then each is appended without looking for it first), and its `X-Forwarded-For`.
     let mut sent = false;
     let mut prior = None;
     for (name, value) in headers.iter() {
-        if matches!(
-            name.as_str(),
-            "x-forwarded-for"
-                | "x-forwarded-proto"
-                | "x-forwarded-host"
-                | "x-forwarded-port"
-                | "x-forwarded-path"
-                | "x-forwarded-prefix"
-                | "x-real-ip"
-                | "x-kong-request-id"
-        ) {
+        if FORWARDED.contains(&name.as_str()) {
             sent = true;
             if prior.is_none() && *name == FOR {
                 prior = Some(value);
@@ -133,10 +135,10 @@ pub fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
         // The client's values go: ours replace them, or the name is removed (the prefix).
         headers.remove(PREFIX);
     }
-    let mut put = |name: HeaderName, value: Option<HeaderValue>| match (sent, value) {
-        (true, value) => put(headers, name, value),
-        (false, Some(v)) => headers.append_absent(name, v),
-        (false, None) => {}
+    let mut put = |name: HeaderName, value: Option<HeaderValue>| {
+        if let Some(v) = value {
+            set_value(headers, name, v, !sent);
+        }
     };
     put(FOR, value(xff));
     put(PROTO, Some(HeaderValue::from_static("http")));
@@ -170,16 +172,18 @@ impl Texts {
 
 /// Sets a header, skipping values that are not valid header text (never panics on input).
 pub fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    put(
-        headers,
-        HeaderName::from_static(name),
-        HeaderValue::from_str(value).ok(),
-    );
+    if let Ok(v) = HeaderValue::from_str(value) {
+        set_value(headers, HeaderName::from_static(name), v, false);
+    }
 }
 
-fn put(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
-    if let Some(v) = value {
-        headers.insert(name, v);
+/// Sets `name` to `value` alone: appended without a search when the caller knows the map does
+/// not hold the name (`absent`), else replacing what it holds.
+pub fn set_value(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue, absent: bool) {
+    if absent {
+        headers.append_absent(name, value);
+    } else {
+        headers.insert(name, value);
     }
 }
 
@@ -311,6 +315,7 @@ mod tests {
 
     #[test]
     fn each_forwarded_name_goes_upstream_once_whatever_the_client_sent() {
+        // Spelled out here, not taken from `FORWARDED`: a name missing there must fail.
         const NAMES: [&str; 8] = [
             "x-forwarded-for",
             "x-forwarded-proto",

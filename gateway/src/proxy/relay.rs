@@ -295,15 +295,11 @@ fn latency_headers(headers: &mut HeaderMap, ctx: &Ctx) {
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
     let ms = |a: Instant, b: Instant| millis(b.saturating_duration_since(a).as_millis() as u64);
     // Upstreams rarely send Kong's own names: then they are appended without a search each.
-    let sent = headers
+    let absent = !headers
         .keys()
         .any(|name| name.as_str().starts_with("x-kong-"));
-    let mut set = |name: HeaderName, value: HeaderValue| match sent {
-        true => {
-            headers.insert(name, value);
-        }
-        false => headers.append_absent(name, value),
-    };
+    let mut set =
+        |name: HeaderName, value: HeaderValue| headers::set_value(headers, name, value, absent);
     if let (Some(sent), Some(head)) = (ctx.upstream_sent, ctx.upstream_head) {
         set(UPSTREAM_LATENCY, ms(sent, head));
         set(PROXY_LATENCY, ms(ctx.received, sent));

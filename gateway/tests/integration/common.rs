@@ -119,6 +119,13 @@ impl Harness {
     }
 }
 
+/// One service `name` at `upstream` (an address), routed by the path `/{name}`.
+pub fn one_service_yaml(name: &str, upstream: impl std::fmt::Display) -> String {
+    format!(
+        "_format_version: \"3.0\"\nservices:\n  - name: {name}\n    url: http://{upstream}\n    routes:\n      - name: {name}\n        paths: [/{name}]\n"
+    )
+}
+
 pub fn marketplace_yaml() -> &'static str {
     r#"_format_version: "3.0"
 services:

@@ -276,9 +276,7 @@ async fn an_upstream_warning_names_the_clients_request_id() {
     let path = dir.path().join("kong.yaml");
     std::fs::write(
         &path,
-        format!(
-            "_format_version: \"3.0\"\nservices:\n  - name: gone\n    url: http://127.0.0.1:{port}\n    routes:\n      - name: gone\n        paths: [/gone]\n"
-        ),
+        crate::common::one_service_yaml("gone", format!("127.0.0.1:{port}")),
     )
     .unwrap();
     let mut gw = rig::ChildGateway::start(&path, &[("KONG_LOG_LEVEL", "notice")]);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use mock_marketplace::Options;
 use serde_json::{json, Value};
 
-use crate::common::{header, Harness};
+use crate::common::{header, one_service_yaml, Harness};
 use crate::rig;
 
 #[tokio::test]
@@ -384,10 +384,7 @@ async fn response_headers_are_the_upstreams_end_to_end_ones() {
         }
     })
     .await;
-    let yaml = format!(
-        "_format_version: \"3.0\"\nservices:\n  - name: bare\n    url: http://{}\n    routes:\n      - name: bare\n        paths: [/bare]\n",
-        fake.addr
-    );
+    let yaml = one_service_yaml("bare", fake.addr);
     let h = Harness::start(Options::default(), &yaml).await;
     let res = h.http.get(h.url("/bare/x")).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -430,10 +427,8 @@ async fn request_bodies_of_any_size_reach_the_upstream_intact() {
         }
     })
     .await;
-    let yaml = format!(
-        "_format_version: \"3.0\"\nservices:\n  - name: echo\n    url: http://{}\n    routes:\n      - name: echo\n        paths: [/echo]\nplugins:\n  - name: ai-mcp-proxy\n    config:\n      mode: passthrough-listener\n      max_request_body_size: 4194304\n",
-        fake.addr
-    );
+    let yaml = one_service_yaml("echo", fake.addr)
+        + "plugins:\n  - name: ai-mcp-proxy\n    config:\n      mode: passthrough-listener\n      max_request_body_size: 4194304\n";
     let h = Harness::start(Options::default(), &yaml).await;
     let call = |pad: usize| {
         format!(
@@ -519,10 +514,7 @@ async fn header_order_is_kept_both_ways() {
         }
     })
     .await;
-    let yaml = format!(
-        "_format_version: \"3.0\"\nservices:\n  - name: order\n    url: http://{}\n    routes:\n      - name: order\n        paths: [/order]\n",
-        fake.addr
-    );
+    let yaml = one_service_yaml("order", fake.addr);
     let h = Harness::start(Options::default(), &yaml).await;
     let mut request = String::from("GET /order/x HTTP/1.1\r\nHost: example.test\r\n");
     for name in CLIENT {
@@ -673,10 +665,7 @@ async fn kongs_response_headers_from_an_upstream_are_replaced() {
         let _ = stream.write_all(answer.as_bytes()).await;
     })
     .await;
-    let yaml = format!(
-        "_format_version: \"3.0\"\nservices:\n  - name: k\n    url: http://{}\n    routes:\n      - name: k\n        paths: [/k]\n",
-        fake.addr
-    );
+    let yaml = one_service_yaml("k", fake.addr);
     let h = Harness::start(Options::default(), &yaml).await;
     let request = b"GET /k/x HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n";
     let (text, _) = raw_exchange(h.gateway.proxy, request, Duration::from_secs(10)).await;
